@@ -1,0 +1,59 @@
+import type { Readable } from 'node:stream';
+
+/** A blob's identity: the SHA-1 of its bytes (lower-case hex), as Moodle's filedir names files. */
+export interface BlobInfo {
+  readonly contenthash: string;
+  readonly size: number;
+}
+
+export interface WriteBlobOptions {
+  /**
+   * Bytes beyond which the write fails with `BlobTooLargeError` (the temp file is removed).
+   * @default Infinity
+   */
+  readonly maxBytes?: number;
+  /** Aborts the write; the temp file is removed and nothing becomes visible. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ReadBlobOptions {
+  /** First byte to read (inclusive). @default 0 */
+  readonly start?: number;
+  /** Last byte to read (inclusive, as in HTTP `Range`). @default the last byte */
+  readonly end?: number;
+}
+
+/**
+ * Content-addressed bytes. Equal content is stored once; a blob appears under its final name only
+ * when complete and flushed, so a reader never sees a half-written file.
+ * Knows nothing of rows: deciding that a blob is unreferenced is the metadata store's job.
+ */
+export interface BlobStore {
+  /** Streams `source` into the store; resolves once the blob is durable under its hash. */
+  writeStream(source: Readable, options?: WriteBlobOptions): Promise<BlobInfo>;
+  /** A stream of the blob's bytes (optionally a range), or `null` when there is no such blob. */
+  openRead(contenthash: string, options?: ReadBlobOptions): Promise<Readable | null>;
+  /** Size and last-modified time (ms), or `null` when there is no such blob. */
+  stat(contenthash: string): Promise<{ readonly size: number; readonly mtimeMs: number } | null>;
+  /** Every stored hash (for garbage collection and consistency checks). */
+  list(): AsyncIterable<string>;
+  /** Removes the blob; `false` when it was not there. Callers check references first. */
+  delete(contenthash: string): Promise<boolean>;
+  /** Removes temp files left by writes that never finished (a crash); returns how many. */
+  removeStaleTempFiles(): Promise<number>;
+}
+
+/** The write went past `maxBytes`; nothing was stored. */
+export class BlobTooLargeError extends Error {
+  override readonly name = 'BlobTooLargeError';
+  readonly code = 'BLOB_TOO_LARGE';
+  constructor(readonly maxBytes: number) {
+    super(`Content is larger than the limit of ${maxBytes} bytes`);
+  }
+}
+
+const SHA1_HEX = /^[0-9a-f]{40}$/;
+
+export function isContentHash(value: string): boolean {
+  return SHA1_HEX.test(value);
+}
