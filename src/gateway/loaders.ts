@@ -1,0 +1,55 @@
+import DataLoader from 'dataloader';
+import type { Logger } from 'pino';
+import type { Result } from '../moodle/failures.js';
+import { withinDeadline } from './fan-out.js';
+import type { SiteInfo, ZipDescriptor } from './site.js';
+import type { SiteInfoCache } from './site-info-cache.js';
+import type { RegisteredSite } from './site-registry.js';
+
+export interface ZipKey {
+  readonly entry: RegisteredSite;
+  readonly username: string;
+}
+
+/** Per GraphQL request: one request asks a site for a given thing at most once. Never shared across requests. */
+export interface GatewayLoaders {
+  readonly siteInfo: DataLoader<RegisteredSite, Result<SiteInfo>, string>;
+  readonly privateFilesZip: DataLoader<ZipKey, Result<ZipDescriptor>, string>;
+}
+
+export interface LoaderDependencies {
+  readonly siteInfoCache: SiteInfoCache;
+  /** The GraphQL request's signal: a caller that leaves cancels its zip calls. */
+  readonly signal?: AbortSignal;
+  readonly logger?: Logger;
+}
+
+export function createLoaders({ siteInfoCache, signal, logger }: LoaderDependencies): GatewayLoaders {
+  const siteKey = (entry: RegisteredSite) => `${entry.tenant}\u0000${entry.id}`;
+  return {
+    siteInfo: new DataLoader(
+      (entries) =>
+        Promise.all(
+          entries.map((entry) =>
+            withinDeadline(entry, (e) => siteInfoCache.get(e), {
+              deadlineMs: (e) => e.timeouts.siteInfoMs,
+              ...(logger && { logger }),
+            }),
+          ),
+        ),
+      { cacheKeyFn: siteKey },
+    ),
+    privateFilesZip: new DataLoader(
+      (keys) =>
+        Promise.all(
+          keys.map(({ entry, username }) =>
+            withinDeadline(entry, (e) => e.site.createPrivateFilesZip(username, signal ? { signal } : {}), {
+              deadlineMs: (e) => e.timeouts.zipMs,
+              ...(logger && { logger }),
+            }),
+          ),
+        ),
+      { cacheKeyFn: ({ entry, username }) => `${siteKey(entry)}\u0000${username}` },
+    ),
+  };
+}

@@ -1,0 +1,48 @@
+import type { Result } from '../moodle/failures.js';
+import type { SiteInfo } from './site.js';
+import type { RegisteredSite } from './site-registry.js';
+
+export interface SiteInfoCacheOptions {
+  /** How long a successful answer is reused. @default 300000 (as the Moodle app does) */
+  readonly ttlMs?: number;
+  readonly now?: () => number;
+}
+
+export interface SiteInfoCache {
+  get(entry: RegisteredSite): Promise<Result<SiteInfo>>;
+  invalidate(siteId: string): void;
+}
+
+/**
+ * Successes are kept for the TTL; failures are not, so a site that recovers is seen at once.
+ * Concurrent askers share one in-flight call.
+ */
+export function createSiteInfoCache({ ttlMs = 300_000, now = Date.now }: SiteInfoCacheOptions = {}): SiteInfoCache {
+  const fresh = new Map<string, { readonly value: Result<SiteInfo>; readonly expiresAt: number }>();
+  const inFlight = new Map<string, Promise<Result<SiteInfo>>>();
+  const keyOf = (entry: RegisteredSite) => `${entry.tenant}\u0000${entry.id}`;
+
+  return {
+    get(entry) {
+      const key = keyOf(entry);
+      const cached = fresh.get(key);
+      if (cached && cached.expiresAt > now()) return Promise.resolve(cached.value);
+      const pending = inFlight.get(key);
+      if (pending) return pending;
+      // No caller's signal here: the call is shared, so one caller leaving must not cancel it for the others.
+      const call = entry.site
+        .getSiteInfo()
+        .then((result) => {
+          if (result.ok && ttlMs > 0) fresh.set(key, { value: result, expiresAt: now() + ttlMs });
+          else fresh.delete(key);
+          return result;
+        })
+        .finally(() => inFlight.delete(key));
+      inFlight.set(key, call);
+      return call;
+    },
+    invalidate(siteId) {
+      for (const key of [...fresh.keys()]) if (key.endsWith(`\u0000${siteId}`)) fresh.delete(key);
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import type { MoodleSite } from './site.js';
+
+export interface RegisteredSite {
+  readonly id: string;
+  readonly name: string | null;
+  readonly url: string;
+  readonly tenant: string;
+  readonly priority: number;
+  readonly enabled: boolean;
+  /** Per-site deadlines, already resolved against the global defaults. */
+  readonly timeouts: { readonly siteInfoMs: number; readonly zipMs: number; readonly downloadIdleMs: number };
+  readonly site: MoodleSite;
+}
+
+export interface SiteRegistry {
+  /** A tenant's sites, lowest priority first, then by id. */
+  list(tenant: string, options?: { readonly includeDisabled?: boolean }): RegisteredSite[];
+  get(tenant: string, id: string): RegisteredSite | undefined;
+  add(entry: RegisteredSite): void;
+  remove(tenant: string, id: string): boolean;
+}
+
+export function createSiteRegistry(initial: readonly RegisteredSite[] = []): SiteRegistry {
+  const sites = new Map<string, RegisteredSite>();
+  const key = (tenant: string, id: string) => `${tenant}\u0000${id}`;
+
+  const registry: SiteRegistry = {
+    list(tenant, { includeDisabled = false } = {}) {
+      return [...sites.values()]
+        .filter((entry) => entry.tenant === tenant && (includeDisabled || entry.enabled))
+        .sort((a, b) => a.priority - b.priority || a.id.localeCompare(b.id));
+    },
+    get(tenant, id) {
+      return sites.get(key(tenant, id));
+    },
+    add(entry) {
+      if (sites.has(key(entry.tenant, entry.id))) {
+        throw new Error(`site "${entry.id}" is already registered for tenant "${entry.tenant}"`);
+      }
+      sites.set(key(entry.tenant, entry.id), entry);
+    },
+    remove(tenant, id) {
+      return sites.delete(key(tenant, id));
+    },
+  };
+  for (const entry of initial) registry.add(entry);
+  return registry;
+}

@@ -1,0 +1,7 @@
+import './scalars.js';
+import './site-failure.js';
+import './sites.js';
+import './private-files.js';
+import { builder } from './builder.js';
+
+export const schema = builder.toSchema();

@@ -1,0 +1,78 @@
+import type { SiteInfo } from '../gateway/site.js';
+import type { RegisteredSite } from '../gateway/site-registry.js';
+import { ZIP_FUNCTION } from '../gateway/private-files.js';
+import { builder } from './builder.js';
+import { SiteFailureRef, siteFailureValue } from './site-failure.js';
+
+const SiteFunctionRef = builder.objectRef<SiteInfo['functions'][number]>('SiteFunction').implement({
+  description: 'A web-service function the gateway\'s token may call on the site.',
+  fields: (t) => ({ name: t.exposeString('name'), version: t.exposeString('version') }),
+});
+
+const SiteInfoRef = builder.objectRef<SiteInfo>('SiteInfo').implement({
+  description: "The site's own description, from core_webservice_get_site_info.",
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'sitename' in value,
+  fields: (t) => ({
+    sitename: t.exposeString('sitename'),
+    siteurl: t.exposeString('siteurl'),
+    release: t.exposeString('release', { nullable: true }),
+    version: t.exposeString('version', { nullable: true }),
+    lang: t.exposeString('lang', { nullable: true }),
+    downloadfiles: t.exposeBoolean('downloadfiles'),
+    uploadfiles: t.exposeBoolean('uploadfiles'),
+    functions: t.field({ type: [SiteFunctionRef], resolve: (info) => info.functions }),
+  }),
+});
+
+const SiteInfoResult = builder.unionType('SiteInfoResult', {
+  types: [SiteInfoRef, SiteFailureRef],
+});
+
+const ExternalSiteRef = builder.objectRef<RegisteredSite>('ExternalSite').implement({
+  description: 'A configured Moodle platform.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Stable slug, used to name the site in other operations.' }),
+    name: t.string({
+      description: 'The configured name, else the name the site gives itself, else its id.',
+      resolve: async (entry, _args, { loaders }) => {
+        if (entry.name !== null) return entry.name;
+        const info = await loaders.siteInfo.load(entry);
+        return info.ok ? info.value.sitename : entry.id;
+      },
+    }),
+    url: t.exposeString('url'),
+    priority: t.exposeInt('priority'),
+    enabled: t.exposeBoolean('enabled'),
+    info: t.field({
+      type: SiteInfoResult,
+      resolve: async (entry, _args, { loaders }) => {
+        const info = await loaders.siteInfo.load(entry);
+        return info.ok ? info.value : siteFailureValue(entry, info.failure);
+      },
+    }),
+    supportsPrivateFiles: t.boolean({
+      nullable: true,
+      description: `Whether the site offers ${ZIP_FUNCTION}; null while the site cannot tell.`,
+      resolve: async (entry, _args, { loaders }) => {
+        const info = await loaders.siteInfo.load(entry);
+        return info.ok ? info.value.functions.some((fn) => fn.name === ZIP_FUNCTION) : null;
+      },
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  externalSites: t.field({
+    type: [ExternalSiteRef],
+    description: 'Every configured site, in priority order; each is asked for its info in parallel.',
+    args: { includeDisabled: t.arg.boolean({ defaultValue: false }) },
+    resolve: (_root, { includeDisabled }, { registry, tenant }) =>
+      registry.list(tenant, { includeDisabled: includeDisabled ?? false }),
+  }),
+  externalSite: t.field({
+    type: ExternalSiteRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, { registry, tenant }) => registry.get(tenant, id) ?? null,
+  }),
+}));
