@@ -1,0 +1,97 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { GraphQLSchema } from 'graphql';
+import { createYoga } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { createLoaders } from '../gateway/loaders.js';
+import type { PrivateFiles } from '../gateway/private-files.js';
+import type { SignedLinks } from '../gateway/signed-links.js';
+import type { SiteInfoCache } from '../gateway/site-info-cache.js';
+import type { SiteRegistry } from '../gateway/site-registry.js';
+import type { GraphQLContext } from '../schema/context.js';
+import { registerDownloadRoute } from './download-route.js';
+import { loggablePath } from './logger.js';
+
+export interface AppDependencies {
+  readonly schema: GraphQLSchema;
+  readonly registry: SiteRegistry;
+  readonly siteInfoCache: SiteInfoCache;
+  readonly privateFiles: PrivateFiles;
+  readonly links: SignedLinks;
+  readonly logger: Logger;
+  /** The URL callers reach the gateway at; derived from each request when absent. */
+  readonly publicUrl?: string;
+  /** @default true */
+  readonly graphiql?: boolean;
+  /** Answers `/readyz`: our own store and config only, never a remote site. */
+  readonly isReady?: () => boolean;
+}
+
+interface ServerContext {
+  readonly req: FastifyRequest;
+  readonly reply: FastifyReply;
+}
+
+/** Builds the HTTP app (GraphQL, downloads, health). It never listens: `http.ts` hosts it. */
+export function createApp(deps: AppDependencies): FastifyInstance {
+  const { schema, registry, siteInfoCache, privateFiles, links, logger, publicUrl } = deps;
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 1024 * 1024 });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, path: loggablePath(request.url), status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    );
+  });
+
+  const yoga = createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: deps.graphiql ?? true,
+    landingPage: false,
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(' ')),
+      info: (...args) => logger.info(args.map(String).join(' ')),
+      warn: (...args) => logger.warn(args.map(String).join(' ')),
+      error: (...args) => logger.error({ err: args.find((arg) => arg instanceof Error) }, 'graphql error'),
+    },
+    context: ({ req, request }) => {
+      const baseUrl = publicUrl ?? `${req.protocol}://${req.host}`;
+      const requestLogger = logger.child({ reqId: req.id });
+      return {
+        tenant: 'default',
+        registry,
+        privateFiles,
+        baseUrl,
+        logger: requestLogger,
+        loaders: createLoaders({ siteInfoCache, signal: request.signal, logger: requestLogger }),
+      };
+    },
+  });
+
+  // Yoga reads multipart bodies (file uploads) itself.
+  app.addContentTypeParser('multipart/form-data', {}, (_request, _payload, done) => done(null));
+
+  app.route({
+    url: yoga.graphqlEndpoint,
+    method: ['GET', 'POST', 'OPTIONS'],
+    handler: async (req, reply) => {
+      const response = await yoga.handleNodeRequestAndResponse(req, reply, { req, reply });
+      response.headers.forEach((value, key) => {
+        reply.header(key, value);
+      });
+      reply.status(response.status);
+      reply.send(response.body);
+      return reply;
+    },
+  });
+
+  app.get('/', (_request, reply) => reply.redirect('/graphql'));
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ready = deps.isReady?.() ?? true;
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
+  });
+
+  registerDownloadRoute(app, { links, registry, logger });
+  return app;
+}

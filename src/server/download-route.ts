@@ -1,0 +1,100 @@
+import { pipeline } from 'node:stream/promises';
+import { create as contentDisposition } from 'content-disposition';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { SignedLinks } from '../gateway/signed-links.js';
+import type { SiteRegistry } from '../gateway/site-registry.js';
+import type { SiteFailure } from '../moodle/failures.js';
+import { errorPage } from './error-page.js';
+
+export interface DownloadRouteDependencies {
+  readonly links: SignedLinks;
+  readonly registry: SiteRegistry;
+  readonly logger: Logger;
+}
+
+/**
+ * `GET /download/{link}`: streams the remote zip with backpressure. A failure before the first
+ * byte is a clear page; a failure after it aborts the connection so no truncated file looks complete.
+ */
+export function registerDownloadRoute(app: FastifyInstance, { links, registry, logger }: DownloadRouteDependencies) {
+  app.get<{ Params: { link: string } }>('/download/:link', async (request, reply) => {
+    const verified = await links.verify(request.params.link);
+    if (!verified.ok) {
+      return verified.reason === 'expired'
+        ? sendError(request, reply, 410, 'LINK_EXPIRED', 'This download link has expired: ask for a new one.')
+        : sendError(request, reply, 403, 'LINK_INVALID', 'This download link is not valid.');
+    }
+    const { grant } = verified;
+    const entry = registry.get(grant.tenant, grant.site);
+    if (!entry || !entry.enabled) {
+      return sendError(request, reply, 410, 'SITE_GONE', `The site "${grant.site}" is no longer available.`);
+    }
+
+    const upstream = new AbortController();
+    const onClientGone = () => {
+      if (!reply.raw.writableFinished) upstream.abort();
+    };
+    reply.raw.once('close', onClientGone);
+
+    const opened = await entry.site.openDownload(grant.relativepath, { signal: upstream.signal });
+    if (!opened.ok) {
+      reply.raw.off('close', onClientGone);
+      logger.warn({ site: grant.site, code: opened.failure.code, err: opened.failure.cause }, 'download failed');
+      return sendSiteFailure(request, reply, grant.site, entry.url, opened.failure);
+    }
+    if (upstream.signal.aborted) {
+      opened.value.body.destroy();
+      return reply;
+    }
+
+    const { body, contentLength } = opened.value;
+    reply.hijack();
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/zip',
+      'content-disposition': contentDisposition(grant.filename, { type: 'attachment' }),
+      'cache-control': 'private, no-store',
+      'x-content-type-options': 'nosniff',
+    };
+    if (contentLength !== null) headers['content-length'] = contentLength;
+    reply.raw.writeHead(200, headers);
+    try {
+      await pipeline(body, reply.raw);
+      logger.info({ site: grant.site, username: grant.username }, 'download complete');
+    } catch (error) {
+      // Headers are gone: only cutting the connection tells the client the file is incomplete.
+      reply.raw.destroy();
+      body.destroy();
+      if (!upstream.signal.aborted) {
+        logger.warn({ site: grant.site, err: error }, 'download aborted after the first byte');
+      }
+    } finally {
+      reply.raw.off('close', onClientGone);
+    }
+    return reply;
+  });
+}
+
+function sendSiteFailure(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  site: string,
+  siteUrl: string,
+  failure: SiteFailure,
+) {
+  const status = failure.code === 'TIMEOUT' ? 504 : failure.code === 'MAINTENANCE' ? 503 : 502;
+  if (failure.retryAfterSeconds !== undefined) reply.header('retry-after', String(failure.retryAfterSeconds));
+  return sendError(request, reply, status, failure.code, `${site}: ${failure.message}`, siteUrl);
+}
+
+function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+  siteUrl?: string,
+) {
+  const page = errorPage({ status, code, message, ...(siteUrl !== undefined && { siteUrl }) }, request.headers.accept);
+  return reply.status(status).header('content-type', page.contentType).header('cache-control', 'no-store').send(page.body);
+}
