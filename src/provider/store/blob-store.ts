@@ -33,14 +33,28 @@ export interface BlobStore {
   writeStream(source: Readable, options?: WriteBlobOptions): Promise<BlobInfo>;
   /** A stream of the blob's bytes (optionally a range), or `null` when there is no such blob. */
   openRead(contenthash: string, options?: ReadBlobOptions): Promise<Readable | null>;
-  /** Size and last-modified time (ms), or `null` when there is no such blob. */
-  stat(contenthash: string): Promise<{ readonly size: number; readonly mtimeMs: number } | null>;
+  /** `null` when there is no such blob. */
+  stat(contenthash: string): Promise<BlobStat | null>;
   /** Every stored hash (for garbage collection and consistency checks). */
   list(): AsyncIterable<string>;
-  /** Removes the blob; `false` when it was not there. Callers check references first. */
-  delete(contenthash: string): Promise<boolean>;
-  /** Removes temp files left by writes that never finished (a crash); returns how many. */
-  removeStaleTempFiles(): Promise<number>;
+  /**
+   * Removes the blob; `false` when it was not there (or, with `ifVersion`, was rewritten since that
+   * version was read). Callers check references first.
+   */
+  delete(contenthash: string, options?: { readonly ifVersion?: string }): Promise<boolean>;
+  /**
+   * Removes temp files left by writes that never finished (a crash); returns how many. Files younger
+   * than `olderThanMs` are kept: they may belong to a write in progress in another process.
+   */
+  removeStaleTempFiles(options?: { readonly olderThanMs?: number }): Promise<number>;
+}
+
+export interface BlobStat {
+  readonly size: number;
+  /** Last write, in ms: each write of a blob, even of equal content, refreshes it. */
+  readonly mtimeMs: number;
+  /** Changes with every write of the blob (an ETag), for conditional deletes. */
+  readonly version: string;
 }
 
 /** The write went past `maxBytes`; nothing was stored. */

@@ -285,8 +285,8 @@ export interface ProviderStore {
   readonly blobs: BlobStore;
   /** Whether some row (file or zip) or a read lease points at the blob. */
   isBlobReferenced(contenthash: string): Promise<boolean>;
-  /** Deletes the blob when nothing points at it; `true` when it was deleted. */
-  deleteBlobIfUnreferenced(contenthash: string): Promise<boolean>;
+  /** Deletes the blob when nothing points at it and it is past the grace period; `true` when deleted. */
+  deleteBlobIfUnreferenced(contenthash: string, options?: SweepOptions): Promise<boolean>;
   /** Deletes every unreferenced blob past the grace period, and stale temp files. */
   sweepOrphanBlobs(options?: SweepOptions): Promise<SweepResult>;
   /** Unix seconds according to the store's clock (injectable in tests). */
