@@ -54,7 +54,9 @@ export function siteFailure(
   return { code, message, retryable: RETRYABLE[code], ...extra };
 }
 
-export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: SiteFailure };
+export type Result<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly failure: SiteFailure };
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 export const fail = <T = never>(failure: SiteFailure): Result<T> => ({ ok: false, failure });
