@@ -1,0 +1,157 @@
+import { randomInt } from 'node:crypto';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { ZipArchive } from 'archiver';
+import type { GeneratedZip, PrivateFile, ProviderStore, ProviderUser } from './store/repository.js';
+import { StoreConflictError } from './store/repository.js';
+
+export const PRIVATE_FILES_ZIP_FILENAME = 'myprivatefiles.zip';
+export const PRIVATE_FILES_ZIP_SOURCE = 'block_my_external_privatefiles_get_private_files_zip';
+
+export interface BuildPrivateFilesZipOptions {
+  readonly store: ProviderStore;
+  /** Whose private files go into the zip. */
+  readonly user: ProviderUser;
+  /** The web-service account asking; the zip lands in its draft area. */
+  readonly requestedBy: ProviderUser;
+  /** Moodle stores entries uncompressed. @default 'store' */
+  readonly compression?: 'store' | 'deflate';
+  /** @default 'myprivatefiles.zip' */
+  readonly filename?: string;
+  /** @default 'block_my_external_privatefiles_get_private_files_zip' */
+  readonly source?: string;
+  /** Largest zip accepted; past it the build fails and nothing is stored. @default Infinity */
+  readonly maxBytes?: number;
+  readonly signal?: AbortSignal;
+}
+
+export type PrivateFilesZipOutcome =
+  | { readonly kind: 'created'; readonly zip: GeneratedZip }
+  /** The user has no private files: Moodle answers "No file found in your private file area". */
+  | { readonly kind: 'empty-area' };
+
+/** A blob a file row points at is gone: the store is inconsistent, never a user's mistake. */
+export class MissingBlobError extends Error {
+  override readonly name = 'MissingBlobError';
+  constructor(readonly file: PrivateFile) {
+    super(`The content of ${file.filepath}${file.filename} (${file.contenthash}) is missing`);
+  }
+}
+
+// Moodle's user context ids are arbitrary; an offset keeps them clear of the system (1) and site ids.
+const USER_CONTEXT_OFFSET = 1000;
+
+/** The stable context id of a user's draft area. */
+export function userContextId(userId: number): number {
+  return USER_CONTEXT_OFFSET + userId;
+}
+
+/** A random 9-digit draft item id, like Moodle's `file_get_unused_draft_itemid`. */
+export function generateDraftItemId(): number {
+  return randomInt(100_000_000, 1_000_000_000);
+}
+
+export type ZipEntry = { readonly folder: string; readonly date: number } | { readonly file: PrivateFile };
+
+/** Entry names in Moodle's order: each folder (`notes/`) before what it holds, folders as entries. */
+export function zipEntries(files: readonly PrivateFile[]): ZipEntry[] {
+  const sorted = [...files].sort((a, b) =>
+    a.filepath === b.filepath ? compare(a.filename, b.filename) : compare(a.filepath, b.filepath),
+  );
+  const seen = new Set<string>();
+  const entries: ZipEntry[] = [];
+  for (const file of sorted) {
+    const segments = file.filepath.split('/').filter(Boolean);
+    for (let depth = 1; depth <= segments.length; depth++) {
+      const folder = `${segments.slice(0, depth).join('/')}/`;
+      if (!seen.has(folder)) {
+        seen.add(folder);
+        entries.push({ folder, date: file.timemodified });
+      }
+    }
+    entries.push({ file });
+  }
+  return entries;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const DRAFT_ITEM_ATTEMPTS = 5;
+
+/**
+ * Zips the user's whole private area: blobs are streamed one at a time into the archive, which is
+ * streamed into the blob store (a temp file renamed once complete), then a draft row is recorded.
+ */
+export async function buildPrivateFilesZip(
+  options: BuildPrivateFilesZipOptions,
+): Promise<PrivateFilesZipOutcome> {
+  const {
+    store,
+    user,
+    requestedBy,
+    compression = 'store',
+    filename = PRIVATE_FILES_ZIP_FILENAME,
+    source = PRIVATE_FILES_ZIP_SOURCE,
+    maxBytes,
+    signal,
+  } = options;
+  const files = await store.files.list(user.id);
+  if (files.length === 0) return { kind: 'empty-area' };
+
+  const archive = new ZipArchive(compression === 'store' ? { store: true } : { zlib: { level: 6 } });
+  const writeFailed = new AbortController();
+  const writing = store.blobs.writeStream(archive, { maxBytes, signal });
+  writing.catch((error: unknown) => writeFailed.abort(error));
+  const stop = signal ? AbortSignal.any([signal, writeFailed.signal]) : writeFailed.signal;
+  let content: Readable | null = null;
+
+  try {
+    for (const entry of zipEntries(files)) {
+      stop.throwIfAborted();
+      if ('file' in entry) {
+        const { file } = entry;
+        content = await store.blobs.openRead(file.contenthash);
+        if (!content) throw new MissingBlobError(file);
+        archive.append(content, {
+          name: `${file.filepath.slice(1)}${file.filename}`,
+          date: new Date(file.timemodified * 1000),
+        });
+      } else {
+        archive.append('', { name: entry.folder, type: 'directory', date: new Date(entry.date * 1000) });
+      }
+      // One entry at a time, so a big area never holds more than one blob open.
+      await once(archive, 'entry', { signal: stop });
+      content = null;
+    }
+    // Completion is the write's: finalize() would wait forever on a write that failed.
+    archive.finalize().catch(() => undefined);
+  } catch (error) {
+    content?.destroy();
+    const reason = writeFailed.signal.aborted ? writeFailed.signal.reason : error;
+    archive.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+    // Waiting for the write to fail means its temp file is gone before we answer.
+    await writing.catch(() => undefined);
+    throw reason;
+  }
+
+  const blob = await writing;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const zip = await store.zips.record({
+        contextid: userContextId(requestedBy.id),
+        itemid: generateDraftItemId(),
+        filename,
+        contenthash: blob.contenthash,
+        size: blob.size,
+        ownerUserId: user.id,
+        requestedByUserId: requestedBy.id,
+        source,
+      });
+      return { kind: 'created', zip };
+    } catch (error) {
+      if (!(error instanceof StoreConflictError) || attempt >= DRAFT_ITEM_ATTEMPTS) throw error;
+    }
+  }
+}

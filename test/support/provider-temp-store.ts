@@ -1,0 +1,34 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ProviderStore } from '../../src/provider/store/repository.js';
+import { createSqliteStore, type SqliteStoreOptions } from '../../src/provider/store/sqlite-store.js';
+
+export interface TempStore {
+  readonly store: ProviderStore;
+  readonly dataDir: string;
+  /** Closes the store and reopens it on the same directory, as a restart does. */
+  reopen(options?: Omit<SqliteStoreOptions, 'dataDir'>): Promise<ProviderStore>;
+  dispose(): Promise<void>;
+}
+
+/** A store in a fresh temp directory; `dispose` closes it and removes the directory. */
+export async function createTempStore(options: Omit<SqliteStoreOptions, 'dataDir'> = {}): Promise<TempStore> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'provider-store-'));
+  let store = await createSqliteStore({ ...options, dataDir });
+  return {
+    get store() {
+      return store;
+    },
+    dataDir,
+    async reopen(reopenOptions = options) {
+      await store.close();
+      store = await createSqliteStore({ ...reopenOptions, dataDir });
+      return store;
+    },
+    async dispose() {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
