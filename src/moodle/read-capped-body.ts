@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { discardBody } from './discard-body.js';
 
 /**
  * Reads a whole body as UTF-8 text, or `undefined` (and the body destroyed) once it passes
@@ -11,7 +12,7 @@ export async function readCappedBody(body: Readable, maxBytes: number): Promise<
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
     size += buffer.length;
     if (size > maxBytes) {
-      body.destroy();
+      discardBody(body);
       return undefined;
     }
     chunks.push(buffer);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
+import { discardBody } from './discard-body.js';
 import { encodeParams, type MoodleParams } from './encode-params.js';
 import { fail, type Result } from './failures.js';
 import {
@@ -68,7 +69,7 @@ export function createRestClient({ dispatcher, site, logger }: RestClientOptions
       });
       const declared = Number(response.headers['content-length']);
       if (declared > maxResponseBytes) {
-        response.body.destroy();
+        discardBody(response.body);
         return fail(tooLargeFailure(maxResponseBytes));
       }
       const body = await readCappedBody(response.body, maxResponseBytes);
