@@ -104,6 +104,8 @@ export async function buildPrivateFilesZip(
   const writeFailed = new AbortController();
   const writing = store.blobs.writeStream(archive, { maxBytes, signal });
   writing.catch((error: unknown) => writeFailed.abort(error));
+  // The write may not be listening yet; an archive error (a blob read failing) must still stop us.
+  archive.on('error', (error) => writeFailed.abort(error));
   const stop = signal ? AbortSignal.any([signal, writeFailed.signal]) : writeFailed.signal;
   let content: Readable | null = null;
 
@@ -130,7 +132,8 @@ export async function buildPrivateFilesZip(
   } catch (error) {
     content?.destroy();
     const reason = writeFailed.signal.aborted ? writeFailed.signal.reason : error;
-    archive.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+    // Without an error: the write may not be listening yet, and it fails on the premature close anyway.
+    archive.destroy();
     // Waiting for the write to fail means its temp file is gone before we answer.
     await writing.catch(() => undefined);
     throw reason;
