@@ -36,7 +36,7 @@ afterAll(async () => {
 const open = (options: Partial<DownloadOptions> = {}) =>
   downloader.open(RELATIVE_PATH, { headersTimeoutMs: 2_000, idleTimeoutMs: 2_000, ...options });
 
-function valueOf(result: Result<RemoteDownload>): RemoteDownload {
+function downloadOf(result: Result<RemoteDownload>): RemoteDownload {
   if (!result.ok) {
     throw new Error(`expected a download, got ${result.failure.code}: ${result.failure.message}`);
   }
@@ -64,7 +64,7 @@ describe('a download', () => {
     const zip = randomBytes(300_000);
     injector.setBehaviour(behaviours.zip(zip));
     const request = injector.nextRequest();
-    const download = valueOf(await open());
+    const download = downloadOf(await open());
     expect(download.contentType).toBe('application/zip');
     expect(download.contentLength).toBe(zip.length);
     expect((await drain(download.body)).equals(zip)).toBe(true);
@@ -141,7 +141,7 @@ describe('a download while it streams', () => {
       body: Buffer.alloc(100),
     });
     const started = performance.now();
-    const download = valueOf(await open({ idleTimeoutMs: 300 }));
+    const download = downloadOf(await open({ idleTimeoutMs: 300 }));
     await expect(drain(download.body)).rejects.toMatchObject({ code: 'UND_ERR_BODY_TIMEOUT' });
     // undici's body timer ticks every half second.
     expect(performance.now() - started).toBeLessThan(3_000);
@@ -155,7 +155,7 @@ describe('a download while it streams', () => {
       count: 12,
       intervalMs: 100,
     });
-    const download = valueOf(await open({ headersTimeoutMs: 300, idleTimeoutMs: 600 }));
+    const download = downloadOf(await open({ headersTimeoutMs: 300, idleTimeoutMs: 600 }));
     expect((await drain(download.body)).length).toBe(1_200);
   });
 
@@ -169,7 +169,7 @@ describe('a download while it streams', () => {
     });
     const controller = new AbortController();
     const request = injector.nextRequest();
-    const download = valueOf(await open({ signal: controller.signal }));
+    const download = downloadOf(await open({ signal: controller.signal }));
     const received = await request;
     const failed = drain(download.body);
     controller.abort(new Error('the client left'));
@@ -186,7 +186,7 @@ describe('a download while it streams', () => {
       intervalMs: 20,
     });
     const request = injector.nextRequest();
-    const download = valueOf(await open());
+    const download = downloadOf(await open());
     const received = await request;
     download.body.destroy();
     expect(await received.closed).toEqual({ complete: false });
@@ -211,7 +211,7 @@ describe('a download while it streams', () => {
       body: Buffer.alloc(1_000),
       declaredLength: 5_000,
     });
-    const download = valueOf(await open());
+    const download = downloadOf(await open());
     expect(download.contentLength).toBe(5_000);
     await expect(drain(download.body)).rejects.toThrow();
   });
