@@ -17,5 +17,7 @@ describe('password hashing', () => {
   it('answers false, never throws, for a malformed stored hash', async () => {
     expect(await verifyPassword('x', 'not a hash')).toBe(false);
     expect(await verifyPassword('x', 'scrypt$0$8$1$AAAA$BBBB')).toBe(false);
+    const valid = await hashPassword('x');
+    expect(await verifyPassword('x', valid.replace(/^scrypt\$\d+/, 'scrypt$1000'))).toBe(false);
   });
 });

@@ -3,10 +3,12 @@ import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:c
 const SCHEME = 'scrypt';
 const KEY_LENGTH = 64;
 const SALT_BYTES = 16;
-// OWASP's scrypt minimum (N=2^17, r=8, p=1) needs 128 MiB; 2^15 keeps to Node's default maxmem.
-const DEFAULT_COST = { N: 2 ** 15, r: 8, p: 1 } as const;
+// One of OWASP's equivalent scrypt minimums: 32 MiB per hash instead of 128 MiB for N=2^17, p=1.
+const DEFAULT_COST = { N: 2 ** 15, r: 8, p: 3 } as const;
+const MAX_COST_N = 2 ** 20;
 
 function derive(password: string, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<Buffer> {
+  // Node refuses a cost that needs exactly its default maxmem (32 MiB), so leave headroom.
   const options: ScryptOptions = { ...cost, maxmem: 128 * cost.N * cost.r * 2 };
   return new Promise((resolve, reject) => {
     scrypt(password.normalize('NFC'), salt, KEY_LENGTH, options, (error, key) =>
@@ -30,8 +32,10 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [, n, r, p, salt, key] = parts as [string, string, string, string, string, string];
   const cost = { N: Number(n), r: Number(r), p: Number(p) };
   if (![cost.N, cost.r, cost.p].every((value) => Number.isSafeInteger(value) && value > 0)) return false;
+  // A tampered row must not make one login cost gigabytes or minutes.
+  if (cost.N > MAX_COST_N || cost.r > 32 || cost.p > 16) return false;
   const expected = Buffer.from(key, 'base64url');
   if (expected.length !== KEY_LENGTH) return false;
-  const actual = await derive(password, Buffer.from(salt, 'base64url'), cost);
-  return timingSafeEqual(actual, expected);
+  const actual = await derive(password, Buffer.from(salt, 'base64url'), cost).catch(() => null);
+  return actual !== null && timingSafeEqual(actual, expected);
 }

@@ -184,17 +184,21 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Pr
   const { dataDir, logger, clock = Date.now, staleTempMs = DEFAULT_GRACE_MS } = options;
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(join(dataDir, 'provider.sqlite'));
-  db.pragma('journal_mode = WAL');
-  // FULL, so a reported success survives power loss too, not only a process crash.
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  const applied = migrateSchema(db);
-  if (applied.length > 0) logger?.info({ applied }, 'provider store schema migrated');
-
   const blobs = options.blobs ?? createFileBlobStore({ dataDir });
-  const removed = await blobs.removeStaleTempFiles({ olderThanMs: staleTempMs });
-  if (removed > 0) logger?.warn({ removed }, 'removed temp files left by an interrupted write');
+  try {
+    db.pragma('journal_mode = WAL');
+    // FULL, so a reported success survives power loss too, not only a process crash.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    const applied = migrateSchema(db);
+    if (applied.length > 0) logger?.info({ applied }, 'provider store schema migrated');
+    const removed = await blobs.removeStaleTempFiles({ olderThanMs: staleTempMs });
+    if (removed > 0) logger?.warn({ removed }, 'removed temp files left by an interrupted write');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 
   const now = () => Math.floor(clock() / 1000);
   const zipLeases = new Map<number, number>();
