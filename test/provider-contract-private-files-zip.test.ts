@@ -78,7 +78,9 @@ describe('block_my_external_privatefiles_get_private_files_zip against the recor
       if (!stream) throw new Error(`blob of ${file.filename} missing`);
       expectedFiles.set(`${file.filepath.slice(1)}${file.filename}`, await buffer(stream));
       const segments = file.filepath.split('/').filter(Boolean);
-      segments.forEach((_, depth) => expectedFolders.add(`${segments.slice(0, depth + 1).join('/')}/`));
+      for (let depth = 1; depth <= segments.length; depth++) {
+        expectedFolders.add(`${segments.slice(0, depth).join('/')}/`);
+      }
     }
     expect(expectedFiles.size).toBeGreaterThanOrEqual(3);
 
