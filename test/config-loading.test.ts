@@ -2,8 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config/load-config.js';
 import { parseLegacySites, siteIdFromUrl } from '../src/config/legacy-sites.js';
+import { ConfigError, loadConfig } from '../src/config/load-config.js';
 
 async function configFile(name: string, text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'gateway-config-'));
@@ -40,7 +40,7 @@ describe('configuration', () => {
         id: 'faculty-a',
         url: 'https://moodle-a.example',
         enabled: true,
-        priority: 100,
+        priority: 0,
         tenant: 'default',
         timeouts: { zipMs: 5000 },
       }),
@@ -49,7 +49,10 @@ describe('configuration', () => {
   });
 
   it('names the bad field and why', async () => {
-    const path = await configFile('gateway.json', JSON.stringify({ sites: [{ id: 'A B', url: 'ftp://x', token: '' }] }));
+    const path = await configFile(
+      'gateway.json',
+      JSON.stringify({ sites: [{ id: 'A B', url: 'ftp://x', token: '' }] }),
+    );
     const error = await configErrorOf(loadConfig({ env: { MOODLE_GATEWAY_CONFIG: path } }));
     expect(error.problems).toEqual(
       expect.arrayContaining([
@@ -84,10 +87,18 @@ describe('configuration', () => {
   });
 
   it('lets the environment override the file, tokens included', async () => {
-    const path = await configFile('gateway.json', JSON.stringify({ sites: [{ id: 'faculty-a', url: 'http://a.example', token: 'from-file' }] }));
+    const path = await configFile(
+      'gateway.json',
+      JSON.stringify({ sites: [{ id: 'faculty-a', url: 'http://a.example', token: 'from-file' }] }),
+    );
     const config = await loadConfig({
       argv: ['--config', path],
-      env: { PORT: '0', HOST: '127.0.0.1', MOODLE_SITE_FACULTY_A_TOKEN: 'from-env', MOODLE_GATEWAY_DATA_DIR: '/tmp/x' },
+      env: {
+        PORT: '0',
+        HOST: '127.0.0.1',
+        MOODLE_SITE_FACULTY_A_TOKEN: 'from-env',
+        MOODLE_GATEWAY_DATA_DIR: '/tmp/x',
+      },
     });
     expect(config.server).toMatchObject({ port: 0, host: '127.0.0.1' });
     expect(config.sites[0]?.token).toBe('from-env');
@@ -118,13 +129,17 @@ describe("the original block's MOODLE_SITES format", () => {
     const config = await loadConfig({ env: { MOODLE_SITES: 'https://moodle-a.example,TOKEN_A' } });
     expect(config.provider.enabled).toBe(false);
     expect(config.sites.map((site) => site.id)).toEqual(['moodle-a-example']);
-    const error = await configErrorOf(loadConfig({ env: { MOODLE_SITES: 'https://a.example,SECRET1;notaurl,SECRET2' } }));
+    const error = await configErrorOf(
+      loadConfig({ env: { MOODLE_SITES: 'https://a.example,SECRET1;notaurl,SECRET2' } }),
+    );
     expect(error.message).toContain('entry 2');
     expect(error.message).not.toContain('SECRET');
   });
 
   it('refuses two URLs that would share an id', async () => {
-    const error = await configErrorOf(loadConfig({ env: { MOODLE_SITES: 'http://a.example,T1;https://a.example,T2' } }));
+    const error = await configErrorOf(
+      loadConfig({ env: { MOODLE_SITES: 'http://a.example,T1;https://a.example,T2' } }),
+    );
     expect(error.message).toMatch(/same id "a-example"/);
   });
 });

@@ -8,7 +8,10 @@ const slug = z
 
 const httpUrl = z
   .string()
-  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'must be an http(s) URL')
+  .refine(
+    (value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol),
+    'must be an http(s) URL',
+  )
   .transform((value) => value.replace(/\/+$/, ''));
 
 const timeoutMs = z.number().int().min(1).max(3_600_000);
@@ -30,8 +33,8 @@ export const siteConfigSchema = z.strictObject({
   /** Shorthand for `timeouts.siteInfoMs`. */
   timeoutMs: timeoutMs.optional(),
   timeouts: operationTimeouts.optional(),
-  /** Lower comes first in `externalSites`. @default 100 */
-  priority: z.number().int().default(100),
+  /** Higher comes first in every list of sites. @default 0 */
+  priority: z.number().int().default(0),
   enabled: z.boolean().default(true),
   tenant: slug.default('default'),
 });

@@ -30,7 +30,8 @@ const EMBEDDED_DEMO = {
 export async function loadConfig({ argv = [], env = {} }: LoadConfigOptions = {}): Promise<GatewayConfig> {
   const path = configPathFrom(argv) ?? nonEmpty(env.MOODLE_GATEWAY_CONFIG);
   const legacySites = nonEmpty(env.MOODLE_SITES);
-  const raw = path !== undefined ? await readConfigFile(path) : legacySites !== undefined ? {} : EMBEDDED_DEMO;
+  const raw =
+    path !== undefined ? await readConfigFile(path) : legacySites !== undefined ? {} : EMBEDDED_DEMO;
   const input = applyEnvironment(structuredClone(raw), env);
   const parsed = gatewayConfigSchema.safeParse(input);
   if (!parsed.success) {
@@ -120,7 +121,8 @@ function applyEnvironment(raw: unknown, env: Readonly<Record<string, string | un
 }
 
 function envNumber(name: string, value: string): number {
-  if (!/^\d+$/.test(value)) throw new ConfigError('Invalid environment:', [`${name}: must be a whole number`]);
+  if (!/^\d+$/.test(value))
+    throw new ConfigError('Invalid environment:', [`${name}: must be a whole number`]);
   return Number(value);
 }
 

@@ -36,14 +36,21 @@ export interface PrivateFiles {
   requestZip(request: ZipRequest): Promise<Result<PrivateFilesZip>>;
 }
 
-export function createPrivateFiles({ links, fileName, now = () => new Date() }: PrivateFilesDependencies): PrivateFiles {
+export function createPrivateFiles({
+  links,
+  fileName,
+  now = () => new Date(),
+}: PrivateFilesDependencies): PrivateFiles {
   return {
     async requestZip({ entry, username, loaders, baseUrl }) {
       const info = await loaders.siteInfo.load(entry);
       // Only a site that answered can tell us it lacks the function; otherwise the zip call speaks for itself.
       if (info.ok && !info.value.functions.some((fn) => fn.name === ZIP_FUNCTION)) {
         return fail(
-          siteFailure('FUNCTION_UNAVAILABLE', `${entry.id} does not offer ${ZIP_FUNCTION} to this gateway's token`),
+          siteFailure(
+            'FUNCTION_UNAVAILABLE',
+            `${entry.id} does not offer ${ZIP_FUNCTION} to this gateway's token`,
+          ),
         );
       }
       const zip = await loaders.privateFilesZip.load({ entry, username });

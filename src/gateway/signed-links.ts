@@ -32,7 +32,11 @@ const AUDIENCE = 'moodle-gateway:download';
 const MAX_TOKEN_LENGTH = 4096;
 
 /** Links are capabilities, like pre-signed object-store URLs: a browser follows one without headers. */
-export function createSignedLinks({ secret, ttlSeconds = 300, now = () => new Date() }: SignedLinksOptions): SignedLinks {
+export function createSignedLinks({
+  secret,
+  ttlSeconds = 300,
+  now = () => new Date(),
+}: SignedLinksOptions): SignedLinks {
   if (secret.byteLength < 32) throw new Error('the download-link secret must be at least 32 bytes');
   return {
     async sign(grant) {

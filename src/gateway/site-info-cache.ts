@@ -17,7 +17,10 @@ export interface SiteInfoCache {
  * Successes are kept for the TTL; failures are not, so a site that recovers is seen at once.
  * Concurrent askers share one in-flight call.
  */
-export function createSiteInfoCache({ ttlMs = 300_000, now = Date.now }: SiteInfoCacheOptions = {}): SiteInfoCache {
+export function createSiteInfoCache({
+  ttlMs = 300_000,
+  now = Date.now,
+}: SiteInfoCacheOptions = {}): SiteInfoCache {
   const fresh = new Map<string, { readonly value: Result<SiteInfo>; readonly expiresAt: number }>();
   const inFlight = new Map<string, Promise<Result<SiteInfo>>>();
   const keyOf = (entry: RegisteredSite) => `${entry.tenant}\u0000${entry.id}`;

@@ -13,7 +13,7 @@ export interface RegisteredSite {
 }
 
 export interface SiteRegistry {
-  /** A tenant's sites, lowest priority first, then by id. */
+  /** A tenant's sites, highest priority first, then by id. */
   list(tenant: string, options?: { readonly includeDisabled?: boolean }): RegisteredSite[];
   get(tenant: string, id: string): RegisteredSite | undefined;
   add(entry: RegisteredSite): void;
@@ -28,7 +28,7 @@ export function createSiteRegistry(initial: readonly RegisteredSite[] = []): Sit
     list(tenant, { includeDisabled = false } = {}) {
       return [...sites.values()]
         .filter((entry) => entry.tenant === tenant && (includeDisabled || entry.enabled))
-        .sort((a, b) => a.priority - b.priority || a.id.localeCompare(b.id));
+        .sort((a, b) => b.priority - a.priority || a.id.localeCompare(b.id));
     },
     get(tenant, id) {
       return sites.get(key(tenant, id));

@@ -88,7 +88,9 @@ builder.queryFields((t) => ({
         async (entry) => ({ ok: true, value: await zipFor(entry, username, context) }) as const,
         { deadlineMs: (entry) => entry.timeouts.siteInfoMs + entry.timeouts.zipMs, logger: context.logger },
       );
-      return outcomes.map(({ entry, result }) => (result.ok ? result.value : siteFailureValue(entry, result.failure)));
+      return outcomes.map(({ entry, result }) =>
+        result.ok ? result.value : siteFailureValue(entry, result.failure),
+      );
     },
   }),
 }));

@@ -1,5 +1,5 @@
-import { SITE_FAILURE_CODES, type SiteFailure } from '../moodle/failures.js';
 import type { RegisteredSite } from '../gateway/site-registry.js';
+import { SITE_FAILURE_CODES, type SiteFailure } from '../moodle/failures.js';
 import { builder } from './builder.js';
 
 export interface SiteFailureValue extends SiteFailure {
@@ -12,7 +12,8 @@ export function siteFailureValue(entry: RegisteredSite, failure: SiteFailure): S
   return { ...failure, site: entry.id, siteUrl: entry.url };
 }
 
-export const isSiteFailure = (value: object): value is SiteFailureValue => 'code' in value && 'retryable' in value;
+export const isSiteFailure = (value: object): value is SiteFailureValue =>
+  'code' in value && 'retryable' in value;
 
 export const SiteFailureCodeEnum = builder.enumType('SiteFailureCode', {
   description: 'Why a site could not answer. Every failure of a remote platform is one of these.',

@@ -1,11 +1,11 @@
+import { ZIP_FUNCTION } from '../gateway/private-files.js';
 import type { SiteInfo } from '../gateway/site.js';
 import type { RegisteredSite } from '../gateway/site-registry.js';
-import { ZIP_FUNCTION } from '../gateway/private-files.js';
 import { builder } from './builder.js';
 import { SiteFailureRef, siteFailureValue } from './site-failure.js';
 
 const SiteFunctionRef = builder.objectRef<SiteInfo['functions'][number]>('SiteFunction').implement({
-  description: 'A web-service function the gateway\'s token may call on the site.',
+  description: "A web-service function the gateway's token may call on the site.",
   fields: (t) => ({ name: t.exposeString('name'), version: t.exposeString('version') }),
 });
 

@@ -1,4 +1,10 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
@@ -34,11 +40,23 @@ interface ServerContext {
 /** Builds the HTTP app (GraphQL, downloads, health). It never listens: `http.ts` hosts it. */
 export function createApp(deps: AppDependencies): FastifyInstance {
   const { schema, registry, siteInfoCache, privateFiles, links, logger, publicUrl } = deps;
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 1024 * 1024 });
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Fastify's own request lines carry the full URL; ours leave out query strings and link capabilities.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+    // Download links carry their signed grant in the path.
+    routerOptions: { maxParamLength: 4096 },
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
-      { method: request.method, path: loggablePath(request.url), status: reply.statusCode, ms: reply.elapsedTime },
+      {
+        method: request.method,
+        path: loggablePath(request.url),
+        status: reply.statusCode,
+        ms: reply.elapsedTime,
+      },
       'request',
     );
   });

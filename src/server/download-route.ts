@@ -17,7 +17,10 @@ export interface DownloadRouteDependencies {
  * `GET /download/{link}`: streams the remote zip with backpressure. A failure before the first
  * byte is a clear page; a failure after it aborts the connection so no truncated file looks complete.
  */
-export function registerDownloadRoute(app: FastifyInstance, { links, registry, logger }: DownloadRouteDependencies) {
+export function registerDownloadRoute(
+  app: FastifyInstance,
+  { links, registry, logger }: DownloadRouteDependencies,
+) {
   app.get<{ Params: { link: string } }>('/download/:link', async (request, reply) => {
     const verified = await links.verify(request.params.link);
     if (!verified.ok) {
@@ -27,7 +30,7 @@ export function registerDownloadRoute(app: FastifyInstance, { links, registry, l
     }
     const { grant } = verified;
     const entry = registry.get(grant.tenant, grant.site);
-    if (!entry || !entry.enabled) {
+    if (!entry?.enabled) {
       return sendError(request, reply, 410, 'SITE_GONE', `The site "${grant.site}" is no longer available.`);
     }
 
@@ -40,7 +43,10 @@ export function registerDownloadRoute(app: FastifyInstance, { links, registry, l
     const opened = await entry.site.openDownload(grant.relativepath, { signal: upstream.signal });
     if (!opened.ok) {
       reply.raw.off('close', onClientGone);
-      logger.warn({ site: grant.site, code: opened.failure.code, err: opened.failure.cause }, 'download failed');
+      logger.warn(
+        { site: grant.site, code: opened.failure.code, err: opened.failure.cause },
+        'download failed',
+      );
       return sendSiteFailure(request, reply, grant.site, entry.url, opened.failure);
     }
     if (upstream.signal.aborted) {
@@ -95,6 +101,13 @@ function sendError(
   message: string,
   siteUrl?: string,
 ) {
-  const page = errorPage({ status, code, message, ...(siteUrl !== undefined && { siteUrl }) }, request.headers.accept);
-  return reply.status(status).header('content-type', page.contentType).header('cache-control', 'no-store').send(page.body);
+  const page = errorPage(
+    { status, code, message, ...(siteUrl !== undefined && { siteUrl }) },
+    request.headers.accept,
+  );
+  return reply
+    .status(status)
+    .header('content-type', page.contentType)
+    .header('cache-control', 'no-store')
+    .send(page.body);
 }

@@ -11,7 +11,9 @@ export function errorPage(content: ErrorPageContent, accept: string | undefined)
   if (wantsJson(accept)) {
     return {
       contentType: 'application/json; charset=utf-8',
-      body: JSON.stringify({ error: { code: content.code, message: content.message, siteUrl: content.siteUrl } }),
+      body: JSON.stringify({
+        error: { code: content.code, message: content.message, siteUrl: content.siteUrl },
+      }),
     };
   }
   const link = content.siteUrl

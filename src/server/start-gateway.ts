@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import type { GatewayConfig, SiteConfig } from '../config/config-schema.js';
+import { createPrivateFiles } from '../gateway/private-files.js';
+import { createSignedLinks } from '../gateway/signed-links.js';
+import { createSiteInfoCache } from '../gateway/site-info-cache.js';
+import { createSiteRegistry, type RegisteredSite, type SiteRegistry } from '../gateway/site-registry.js';
+import { createAgent } from '../moodle/agent.js';
+import { createRemoteSite } from '../moodle/remote-site.js';
+import { schema } from '../schema/index.js';
+import { createApp } from './create-app.js';
+import { listen, shutdown } from './http.js';
+import { mountProvider } from './mount-provider.js';
+
+export interface RunningGateway {
+  /** Where this machine reaches the gateway, e.g. `http://127.0.0.1:4000`. */
+  readonly url: URL;
+  readonly app: FastifyInstance;
+  readonly registry: SiteRegistry;
+  /** The demo's provider token, when the demo was seeded (shown once, at start). */
+  readonly demoToken: string | null;
+  /** Stops accepting, lets in-flight work finish within the grace period, closes pools, cron and store. */
+  close(): Promise<void>;
+}
+
+/** The composition root: config → agent, registry, provider → app → listening server. */
+export async function startGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
+  const agent = createAgent({ connectTimeoutMs: config.timeouts.connectMs });
+  const toEntry = (site: SiteConfig, url = site.url): RegisteredSite =>
+    remoteEntry(config, agent, logger, site, url);
+  const registry = createSiteRegistry(config.sites.map((site) => toEntry(site)));
+
+  const secret = linkSecret(config, logger);
+  const links = createSignedLinks({ secret, ttlSeconds: config.downloadLinks.ttlSeconds });
+  const siteInfoCache = createSiteInfoCache({ ttlMs: config.siteInfoCacheTtlMs });
+  const privateFiles = createPrivateFiles({ links, fileName: config.zipFileName });
+
+  const provider = config.provider.enabled ? await mountProvider(config.provider, logger) : null;
+  const app = createApp({
+    schema,
+    registry,
+    siteInfoCache,
+    privateFiles,
+    links,
+    logger,
+    ...(config.server.publicUrl !== undefined && { publicUrl: config.server.publicUrl }),
+    isReady: () => provider?.isReady() ?? true,
+  });
+  if (provider) await app.register(provider.routes, { prefix: config.provider.basePath });
+
+  const release = async () => {
+    await provider?.close();
+    await agent.close();
+  };
+  let url: URL;
+  try {
+    url = await listen(app, { host: config.server.host, port: config.server.port });
+  } catch (error) {
+    await app.close();
+    await release();
+    throw error;
+  }
+
+  if (provider && config.provider.federateAs !== null && provider.demoToken !== null) {
+    // The provider is reached over its REST surface like any Moodle: one path, the real protocol.
+    const self = new URL(config.provider.basePath, url).toString();
+    registry.add(
+      toEntry(
+        {
+          id: config.provider.federateAs,
+          url: self,
+          token: provider.demoToken,
+          priority: 0,
+          enabled: true,
+          tenant: 'default',
+          name: config.provider.siteName,
+        },
+        self,
+      ),
+    );
+  }
+
+  return {
+    url,
+    app,
+    registry,
+    demoToken: provider?.demoToken ?? null,
+    close: () => shutdown({ app, graceMs: config.server.shutdownGraceMs, release, logger }),
+  };
+}
+
+function remoteEntry(
+  config: GatewayConfig,
+  dispatcher: Dispatcher,
+  logger: Logger,
+  site: SiteConfig,
+  url: string,
+): RegisteredSite {
+  const timeouts = {
+    siteInfoMs: site.timeouts?.siteInfoMs ?? site.timeoutMs ?? config.timeouts.siteInfoMs,
+    zipMs: site.timeouts?.zipMs ?? config.timeouts.zipMs,
+    downloadIdleMs: site.timeouts?.downloadIdleMs ?? config.timeouts.downloadIdleMs,
+  };
+  return {
+    id: site.id,
+    name: site.name ?? null,
+    url,
+    tenant: site.tenant,
+    priority: site.priority,
+    enabled: site.enabled,
+    timeouts,
+    site: createRemoteSite({
+      site: { id: site.id, url, token: site.token },
+      dispatcher,
+      timeouts: { ...timeouts, downloadHeadersMs: timeouts.zipMs },
+      maxResponseBytes: config.maxResponseBytes,
+      logger,
+    }),
+  };
+}
+
+function linkSecret(config: GatewayConfig, logger: Logger): Uint8Array {
+  if (config.downloadLinks.secret !== undefined) return new TextEncoder().encode(config.downloadLinks.secret);
+  logger.warn(
+    'no downloadLinks.secret (GATEWAY_LINK_SECRET) configured: using a random one, so download links die with this process and are not shared between gateways',
+  );
+  return randomBytes(32);
+}
