@@ -95,6 +95,48 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX generated_zips_contenthash ON generated_zips (contenthash);
     `,
   },
+  {
+    version: 2,
+    name: 'remote user synchronization: security tokens, workspaces and their roles, registrations',
+    sql: `
+      CREATE TABLE security_tokens (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        client_name TEXT NOT NULL UNIQUE,
+        ip_address TEXT NOT NULL,
+        token_hash TEXT NOT NULL,
+        hint TEXT NOT NULL,
+        last_used INTEGER,
+        timecreated INTEGER NOT NULL
+      );
+
+      CREATE TABLE workspaces (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        code TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        owner_user_id INTEGER REFERENCES users (id) ON DELETE SET NULL,
+        timecreated INTEGER NOT NULL,
+        timemodified INTEGER NOT NULL
+      );
+      CREATE INDEX workspaces_owner ON workspaces (owner_user_id);
+
+      CREATE TABLE workspace_roles (
+        workspace_id INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+        role_key TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, role_key)
+      );
+
+      CREATE TABLE workspace_registrations (
+        workspace_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        role_key TEXT NOT NULL,
+        timecreated INTEGER NOT NULL,
+        PRIMARY KEY (workspace_id, user_id, role_key),
+        FOREIGN KEY (workspace_id, role_key) REFERENCES workspace_roles (workspace_id, role_key)
+          ON DELETE CASCADE
+      );
+      CREATE INDEX workspace_registrations_user ON workspace_registrations (user_id);
+    `,
+  },
 ];
 
 /** The database was written by a newer version of the code; refusing beats corrupting it. */
