@@ -11,6 +11,7 @@ import type { ProviderLogger } from './rest/provider-logger.js';
 import type { WsFunction } from './rest/ws-function.js';
 import type { ProviderStore } from './store/repository.js';
 import { createTokenCheck } from './token-check.js';
+import { createUserSyncRoutes } from './user-sync/create-user-sync-routes.js';
 import {
   type BuildPrivateFilesZipOptions,
   buildPrivateFilesZip,
@@ -121,6 +122,9 @@ export function createProviderRoutes(options: ProviderRoutesOptions): FastifyPlu
       languages: PROVIDER_LANGUAGES,
     });
     app.route({ method: ['GET', 'POST'], url: SERVER_PHP_PATH, handler: serverPhp });
+
+    // Claroline's remote user synchronization: JSON bodies, parsed in its own encapsulated context.
+    await app.register(createUserSyncRoutes({ store, clientIp, logger }));
 
     const draftFile = createDraftFileHandler({ ...shared, store });
     app.get(DRAFT_FILE_PATH, draftFile);

@@ -1,4 +1,10 @@
 import type { BlobStore } from './blob-store.js';
+import type {
+  RegistrationRepository,
+  RemoteUserSyncRepository,
+  SecurityTokenRepository,
+  WorkspaceRepository,
+} from './user-sync-repository.js';
 
 /*
  * The provider's repository interface. Everything is Promise-based so that a networked store
@@ -283,6 +289,11 @@ export interface ProviderStore {
   readonly tokens: TokenRepository;
   readonly zips: GeneratedZipRepository;
   readonly blobs: BlobStore;
+  /** Remote user synchronization (user-sync-repository.ts). */
+  readonly securityTokens: SecurityTokenRepository;
+  readonly workspaces: WorkspaceRepository;
+  readonly registrations: RegistrationRepository;
+  readonly remoteUsers: RemoteUserSyncRepository;
   /** Whether some row (file or zip) or a read lease points at the blob. */
   isBlobReferenced(contenthash: string): Promise<boolean>;
   /** Deletes the blob when nothing points at it and it is past the grace period; `true` when deleted. */

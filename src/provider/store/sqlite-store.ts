@@ -25,6 +25,7 @@ import {
   type WebServiceToken,
   type ZipReadLease,
 } from './repository.js';
+import { createSqliteUserSyncRepositories } from './sqlite-user-sync.js';
 
 export interface SqliteStoreOptions {
   /** Holds `provider.sqlite` (+ WAL files), `filedir/` and `temp/`; created when missing. */
@@ -769,6 +770,16 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Pr
     return { freedBlobs, freedBytes };
   }
 
+  const userSync = createSqliteUserSyncRepositories({
+    db,
+    now,
+    assertOpen,
+    userById: (id) => {
+      const row = stmt.userById.get(id);
+      return row ? toUser(row) : null;
+    },
+  });
+
   return {
     users,
     files,
@@ -776,6 +787,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Pr
     tokens,
     zips,
     blobs,
+    ...userSync,
     async isBlobReferenced(contenthash) {
       assertOpen();
       return referencedNow(contenthash);
