@@ -127,8 +127,10 @@ export function createProviderRoutes(options: ProviderRoutesOptions): FastifyPlu
     await app.register(createUserSyncRoutes({ store, clientIp, logger }));
 
     const draftFile = createDraftFileHandler({ ...shared, store });
-    app.get(DRAFT_FILE_PATH, draftFile);
-    app.get(`${DRAFT_FILE_PATH}/*`, draftFile);
+    // HEAD is declared rather than derived from GET: Fastify's derived HEAD would read the whole file to discard it.
+    for (const url of [DRAFT_FILE_PATH, `${DRAFT_FILE_PATH}/*`]) {
+      app.route({ method: ['GET', 'HEAD'], url, handler: draftFile, exposeHeadRoute: false });
+    }
   };
 }
 

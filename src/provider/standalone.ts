@@ -1,4 +1,5 @@
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { type CleanupJobOptions, createCleanupJob } from './cleanup-job.js';
@@ -27,6 +28,11 @@ export interface StandaloneProviderOptions extends Omit<ProviderRoutesOptions, '
   readonly cleanup?: Omit<CleanupJobOptions, 'store' | 'logger'> | false;
   /** @default 1 MiB */
   readonly bodyLimit?: number;
+  /**
+   * How long `close()` lets requests in flight (a download) finish before cutting their connections.
+   * @default 10_000
+   */
+  readonly closeGraceMs?: number;
 }
 
 export interface StandaloneProvider {
@@ -56,6 +62,7 @@ export async function startStandaloneProvider(
     logger = pino({ level: 'silent' }),
     cleanup = {},
     bodyLimit = 1024 * 1024,
+    closeGraceMs = 10_000,
     clock,
     trustedProxies = [],
     ...routeOptions
@@ -79,6 +86,15 @@ export async function startStandaloneProvider(
     prefix,
   });
 
+  // Node counts a connection that never sent a request (a client's spare or preconnected socket) as
+  // busy, so server.close() would wait for it forever; close() ends those at once.
+  const unused = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    unused.add(socket);
+    socket.once('close', () => unused.delete(socket));
+  });
+  app.server.on('request', (request: IncomingMessage) => unused.delete(request.socket));
+
   const job = cleanup === false ? null : createCleanupJob({ ...cleanup, store, logger });
   try {
     await app.listen({ host, port });
@@ -96,7 +112,14 @@ export async function startStandaloneProvider(
     close() {
       closing ??= (async () => {
         await job?.stop();
-        await app.close();
+        const closed = app.close();
+        for (const socket of unused) socket.destroy();
+        const cut = setTimeout(() => app.server.closeAllConnections(), closeGraceMs);
+        try {
+          await closed;
+        } finally {
+          clearTimeout(cut);
+        }
         await store.close();
       })();
       return closing;
