@@ -89,19 +89,21 @@ export function createServerPhpHandler(options: ServerPhpHandlerOptions) {
 
     const fn = functions.get(wsfunction ?? '');
     if (!fn) return fail(new MoodleWsError(WS_ERRORS.invalidrecord, 'function not implemented'));
+    const signal = clientGone(reply);
     try {
       const value = await fn.execute({
         grant: checked,
         params,
         siteUrl: siteUrl(request),
         lang: languageOf(checked.user.lang, options),
-        signal: clientGone(reply),
+        signal,
       });
       logger.debug({ wsfunction, userid: checked.user.id }, 'provider web-service call');
       return sendWsResult(reply, format, value);
     } catch (error) {
       if (error instanceof MoodleWsError) return fail(error);
-      logger.error({ err: error, wsfunction }, 'provider web-service function failed');
+      if (signal.aborted) logger.info({ wsfunction }, 'provider web-service call abandoned by its client');
+      else logger.error({ err: error, wsfunction }, 'provider web-service function failed');
       return sendWsError(reply, format, WS_ERRORS.unexpected);
     }
   };
