@@ -70,6 +70,74 @@ export const gatewayConfigSchema = z.strictObject({
       connectMs: timeoutMs.default(5_000),
     })
     .prefault({}),
+  auth: z
+    .strictObject({
+      /** What a caller without credentials may do: `public` sees the sites' public fields; `deny` nothing. */
+      anonymous: z.enum(['public', 'deny']).default('public'),
+      jwt: z
+        .strictObject({
+          /** HS256 shared secret. Either this or `jwksUrl`. */
+          secret: z.string().min(32, 'must be at least 32 characters').optional(),
+          /** Where the issuer publishes its keys (RS256, ES256, …). */
+          jwksUrl: httpUrl.optional(),
+          issuer: z.string().min(1).optional(),
+          audience: z.string().min(1).optional(),
+          /** Claims tried in order for the username. @default ['preferred_username', 'sub'] */
+          usernameClaims: z.array(z.string().min(1)).min(1).default(['preferred_username', 'sub']),
+          /** The claim naming the caller's tenant. @default 'tenant' */
+          tenantClaim: z.string().min(1).default('tenant'),
+          /** Leeway for exp/nbf. @default 30 */
+          clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+        })
+        .refine((jwt) => (jwt.secret === undefined) !== (jwt.jwksUrl === undefined), {
+          message: 'set exactly one of secret and jwksUrl',
+        })
+        .optional(),
+      /** API keys, by the SHA-256 (hex) of the key: the key itself is never configured in clear. */
+      apiKeys: z
+        .array(
+          z.strictObject({
+            id: slug,
+            sha256: z.string().regex(/^[a-f0-9]{64}$/, 'must be the SHA-256 of the key, in lower-case hex'),
+            role: z.enum(['service', 'admin']),
+            tenant: slug.default('default'),
+          }),
+        )
+        .default([]),
+    })
+    .prefault({}),
+  graphql: z
+    .strictObject({
+      /** @default true, false when NODE_ENV=production */
+      graphiql: z.boolean().optional(),
+      /** @default true, false when NODE_ENV=production */
+      introspection: z.boolean().optional(),
+      maxDepth: z.number().int().min(1).default(10),
+      maxCost: z.number().int().min(1).default(5000),
+      maxAliases: z.number().int().min(0).default(30),
+      maxTokens: z.number().int().min(1).default(2000),
+      maxDirectives: z.number().int().min(0).default(20),
+      /** Operations in one batched request; 0 refuses batches. @default 0 */
+      maxBatch: z.number().int().min(0).max(100).default(0),
+      /** Largest request body (JSON). @default 1 MiB */
+      maxBodyBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(1024 * 1024),
+    })
+    .prefault({}),
+  rateLimit: z
+    .strictObject({
+      /** Requests per caller (API key, user, or IP when anonymous) per window; 0 turns limiting off. */
+      max: z.number().int().min(0).default(600),
+      windowMs: z.number().int().min(1000).default(60_000),
+      /** Downloads one user may run at once. @default 4 */
+      downloadsPerUser: z.number().int().min(1).default(4),
+    })
+    .prefault({}),
+  /** Origins allowed to call the gateway from a browser; none but the gateway's own pages by default. */
+  corsOrigins: z.array(httpUrl).default([]),
   /** Largest REST answer read from a site. @default 4 MiB */
   maxResponseBytes: z
     .number()

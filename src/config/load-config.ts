@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { sha256Hex } from '../auth/authenticate.js';
 import { type GatewayConfig, gatewayConfigSchema } from './config-schema.js';
 import { LegacySitesError, parseLegacySites } from './legacy-sites.js';
 
@@ -96,6 +97,13 @@ function applyEnvironment(raw: unknown, env: Readonly<Record<string, string | un
   if (dataDir !== undefined) section(config, 'provider').dataDir = dataDir;
   const linkSecret = nonEmpty(env.GATEWAY_LINK_SECRET);
   if (linkSecret !== undefined) section(config, 'downloadLinks').secret = linkSecret;
+  const adminKey = nonEmpty(env.GATEWAY_ADMIN_API_KEY);
+  if (adminKey !== undefined) {
+    const auth = section(config, 'auth');
+    const keys = Array.isArray(auth.apiKeys) ? auth.apiKeys : [];
+    // Only the key's hash is kept, as for keys in the file.
+    auth.apiKeys = [...keys, { id: 'env-admin', sha256: sha256Hex(adminKey), role: 'admin' }];
+  }
   const logLevel = nonEmpty(env.LOG_LEVEL);
   if (logLevel !== undefined) config.logLevel = logLevel;
 

@@ -1,14 +1,22 @@
 import type { Logger } from 'pino';
+import type { Caller } from '../auth/caller.js';
+import type { Policy } from '../auth/policy.js';
 import type { GatewayLoaders } from '../gateway/loaders.js';
 import type { PrivateFiles } from '../gateway/private-files.js';
 import type { SiteRegistry } from '../gateway/site-registry.js';
+import type { ProviderAdmin } from '../provider/provider-admin.js';
 
-/** What every resolver may use: the gateway's services plus this request's own loaders. */
+/** What every resolver may use: the gateway's services plus this request's own caller and loaders. */
 export interface GraphQLContext {
+  readonly caller: Caller;
+  readonly policy: Policy;
+  /** The caller's tenant: every site lookup is made for it. */
   readonly tenant: string;
   readonly registry: SiteRegistry;
   readonly privateFiles: PrivateFiles;
   readonly loaders: GatewayLoaders;
+  /** The local provider's management, when the provider runs in this process. */
+  readonly providerAdmin: ProviderAdmin | null;
   /** Where this caller reaches the gateway; download links are built on it. */
   readonly baseUrl: string;
   readonly logger: Logger;

@@ -1,3 +1,4 @@
+import { callerLabel } from '../auth/caller.js';
 import { fanOut } from '../gateway/fan-out.js';
 import type { PrivateFilesZip } from '../gateway/private-files.js';
 import type { ZipDescriptor } from '../gateway/site.js';
@@ -61,7 +62,13 @@ async function zipFor(
     loaders: context.loaders,
     baseUrl: context.baseUrl,
   });
-  return result.ok ? result.value : siteFailureValue(entry, result.failure);
+  if (!result.ok) return siteFailureValue(entry, result.failure);
+  // A link is a capability: who asked for it is on record.
+  context.logger.info(
+    { caller: callerLabel(context.caller), site: entry.id, username, expiresAt: result.value.expiresAt },
+    'download link issued',
+  );
+  return result.value;
 }
 
 builder.queryFields((t) => ({
@@ -69,6 +76,7 @@ builder.queryFields((t) => ({
     type: PrivateFilesZipResult,
     description: "Asks one site to zip a user's private files; answers a short-lived download link.",
     args: { site: t.arg.id({ required: true }), username: t.arg.string({ required: true }) },
+    authScopes: (_root, { username }) => ({ filesOf: username }),
     resolve: async (_root, { site, username }, context) => {
       checkUsername(username);
       const entry = context.registry.get(context.tenant, site);
@@ -81,6 +89,7 @@ builder.queryFields((t) => ({
     type: [PrivateFilesZipResult],
     description: 'The same, from every enabled site at once: one result per site, in priority order.',
     args: { username: t.arg.string({ required: true }) },
+    authScopes: (_root, { username }) => ({ filesOf: username }),
     resolve: async (_root, { username }, context) => {
       checkUsername(username);
       const outcomes = await fanOut(

@@ -41,10 +41,11 @@ const ExternalSiteRef = builder.objectRef<RegisteredSite>('ExternalSite').implem
       },
     }),
     url: t.exposeString('url'),
-    priority: t.exposeInt('priority'),
-    enabled: t.exposeBoolean('enabled'),
+    priority: t.exposeInt('priority', { authScopes: { siteDetails: true } }),
+    enabled: t.exposeBoolean('enabled', { authScopes: { siteDetails: true } }),
     info: t.field({
       type: SiteInfoResult,
+      authScopes: { siteDetails: true },
       resolve: async (entry, _args, { loaders }) => {
         const info = await loaders.siteInfo.load(entry);
         return info.ok ? info.value : siteFailureValue(entry, info.failure);
@@ -52,6 +53,7 @@ const ExternalSiteRef = builder.objectRef<RegisteredSite>('ExternalSite').implem
     }),
     supportsPrivateFiles: t.boolean({
       nullable: true,
+      authScopes: { siteDetails: true },
       description: `Whether the site offers ${ZIP_FUNCTION}; null while the site cannot tell.`,
       resolve: async (entry, _args, { loaders }) => {
         const info = await loaders.siteInfo.load(entry);
@@ -65,14 +67,19 @@ builder.queryFields((t) => ({
   externalSites: t.field({
     type: [ExternalSiteRef],
     description: 'Every configured site, in priority order; each is asked for its info in parallel.',
-    args: { includeDisabled: t.arg.boolean({ defaultValue: false }) },
-    resolve: (_root, { includeDisabled }, { registry, tenant }) =>
-      registry.list(tenant, { includeDisabled: includeDisabled ?? false }),
+    args: { includeDisabled: t.arg.boolean({ defaultValue: false, description: 'Admins only.' }) },
+    authScopes: { listSites: true },
+    resolve: (_root, { includeDisabled }, { registry, tenant, caller, policy }) =>
+      registry.list(tenant, { includeDisabled: (includeDisabled ?? false) && policy.canAdminister(caller) }),
   }),
   externalSite: t.field({
     type: ExternalSiteRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { registry, tenant }) => registry.get(tenant, id) ?? null,
+    authScopes: { listSites: true },
+    resolve: (_root, { id }, { registry, tenant, caller, policy }) => {
+      const entry = registry.get(tenant, id);
+      return entry && (entry.enabled || policy.canAdminister(caller)) ? entry : null;
+    },
   }),
 }));

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { request } from 'undici';
+import { sha256Hex } from '../../src/auth/authenticate.js';
 import { type GatewayConfigInput, gatewayConfigSchema } from '../../src/config/config-schema.js';
 import { createLogger } from '../../src/server/logger.js';
 import { type RunningGateway, startGateway } from '../../src/server/start-gateway.js';
@@ -20,6 +21,9 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
+/** Every test gateway knows this admin key; `graphql()` sends it unless told otherwise (`authorization: ''`). */
+export const TEST_ADMIN_KEY = 'test-admin-key-do-not-use-in-production';
+
 /** A whole gateway on 127.0.0.1, port 0, with a capturing logger. */
 export async function startTestGateway(config: GatewayConfigInput = {}): Promise<TestGateway> {
   const logLines: string[] = [];
@@ -33,6 +37,13 @@ export async function startTestGateway(config: GatewayConfigInput = {}): Promise
     ...config,
     server: { host: '127.0.0.1', port: 0, shutdownGraceMs: 2000, ...config.server },
     downloadLinks: { secret: 'test-link-secret-0123456789abcdef0123456789', ...config.downloadLinks },
+    auth: {
+      ...config.auth,
+      apiKeys: [
+        { id: 'test-admin', sha256: sha256Hex(TEST_ADMIN_KEY), role: 'admin' },
+        ...(config.auth?.apiKeys ?? []),
+      ],
+    },
   });
   const gateway = await startGateway(parsed, createLogger({ level: 'debug', destination }));
   const url = gateway.url.toString().replace(/\/$/, '');
@@ -43,7 +54,14 @@ export async function startTestGateway(config: GatewayConfigInput = {}): Promise
     async graphql(query, variables, headers = {}) {
       const response = await request(`${url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        headers: Object.fromEntries(
+          Object.entries({
+            'content-type': 'application/json',
+            accept: 'application/json',
+            authorization: `Bearer ${TEST_ADMIN_KEY}`,
+            ...headers,
+          }).filter(([, value]) => value !== ''),
+        ),
         body: JSON.stringify({ query, variables }),
       });
       return { status: response.statusCode, body: (await response.body.json()) as never };
