@@ -6,6 +6,8 @@ export interface SiteInfoCacheOptions {
   /** How long a successful answer is reused. @default 300000 (as the Moodle app does) */
   readonly ttlMs?: number;
   readonly now?: () => number;
+  /** Told of every lookup (metrics); joining a call in flight counts as a hit. Must not throw. */
+  readonly onLookup?: (entry: RegisteredSite, hit: boolean) => void;
 }
 
 export interface SiteInfoCache {
@@ -20,6 +22,7 @@ export interface SiteInfoCache {
 export function createSiteInfoCache({
   ttlMs = 300_000,
   now = Date.now,
+  onLookup,
 }: SiteInfoCacheOptions = {}): SiteInfoCache {
   const fresh = new Map<string, { readonly value: Result<SiteInfo>; readonly expiresAt: number }>();
   const inFlight = new Map<string, Promise<Result<SiteInfo>>>();
@@ -29,8 +32,10 @@ export function createSiteInfoCache({
     get(entry) {
       const key = keyOf(entry);
       const cached = fresh.get(key);
-      if (cached && cached.expiresAt > now()) return Promise.resolve(cached.value);
       const pending = inFlight.get(key);
+      const fromCache = cached !== undefined && cached.expiresAt > now();
+      onLookup?.(entry, fromCache || pending !== undefined);
+      if (fromCache) return Promise.resolve(cached.value);
       if (pending) return pending;
       // No caller's signal here: the call is shared, so one caller leaving must not cancel it for the others.
       const call = entry.site

@@ -12,6 +12,16 @@ export interface ProviderCleanupOptions {
    */
   readonly orphanGraceMs?: number;
   readonly logger?: Logger;
+  /** Told after every run, whatever its outcome (metrics). Must not throw. */
+  readonly onRun?: (event: CleanupRunEvent) => void;
+}
+
+export interface CleanupRunEvent {
+  /** `null` when the run failed. */
+  readonly result: CleanupResult | null;
+  readonly seconds: number;
+  /** When the run ended, in milliseconds since the epoch. */
+  readonly at: number;
 }
 
 export interface CleanupResult {
@@ -43,6 +53,20 @@ const DEFAULT_GRACE_MS = 3_600_000;
 
 /** One cleanup pass: old generated zips (not under read), then blobs nothing points to. */
 export async function runProviderCleanup(options: ProviderCleanupOptions): Promise<CleanupResult> {
+  const started = performance.now();
+  const report = (result: CleanupResult | null) =>
+    options.onRun?.({ result, seconds: (performance.now() - started) / 1000, at: Date.now() });
+  try {
+    const result = await cleanupPass(options);
+    report(result);
+    return result;
+  } catch (error) {
+    report(null);
+    throw error;
+  }
+}
+
+async function cleanupPass(options: ProviderCleanupOptions): Promise<CleanupResult> {
   const { store, maxAgeMs = DEFAULT_MAX_AGE_MS, orphanGraceMs = DEFAULT_GRACE_MS, logger } = options;
   const cutoff = store.now() - Math.floor(maxAgeMs / 1000);
   let deletedZips = 0;
