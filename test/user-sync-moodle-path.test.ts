@@ -44,7 +44,7 @@ function request(overrides: Partial<SyncUserRequest> = {}): SyncUserRequest {
 
 const sync = (overrides: Partial<SyncUserRequest> = {}) => target.syncUser(request(overrides), { siteInfo });
 
-function valueOf(result: Result<UserSynced>): UserSynced {
+function syncedOf(result: Result<UserSynced>): UserSynced {
   if (!result.ok)
     throw new Error(`expected a success, got ${result.failure.code}: ${result.failure.message}`);
   return result.value;
@@ -59,7 +59,7 @@ const callsTo = (wsfunction: string) => moodle.calls.filter((call) => call.wsfun
 
 describe('the Moodle path', () => {
   it("creates a missing user and enrols them, with Moodle's own parameter names", async () => {
-    const synced = valueOf(await sync({ workspaces: [{ workspace: 'C001', role: 'student' }] }));
+    const synced = syncedOf(await sync({ workspaces: [{ workspace: 'C001', role: 'student' }] }));
     expect(synced).toEqual({ userId: expect.any(Number), created: true, changed: true });
     expect(moodle.calls.map((call) => call.wsfunction)).toEqual([
       'core_webservice_get_site_info',
@@ -104,7 +104,7 @@ describe('the Moodle path', () => {
       email: 'carol@example.com',
     });
     moodle.enrol(carol.id, 3, 5);
-    const synced = valueOf(
+    const synced = syncedOf(
       await sync({
         workspaces: [
           { workspace: 'C001', role: 'editingteacher' },
@@ -144,9 +144,9 @@ describe('the Moodle path', () => {
 
   it('changes nothing the second time the same synchronization runs, and says so', async () => {
     const asked = { workspaces: [{ workspace: 'C001', role: 'student' }] };
-    const first = valueOf(await sync(asked));
+    const first = syncedOf(await sync(asked));
     const writes = moodle.writes().length;
-    const second = valueOf(await sync(asked));
+    const second = syncedOf(await sync(asked));
     expect(second).toEqual({ userId: first.userId, created: false, changed: false });
     expect(moodle.writes()).toHaveLength(writes);
   });
@@ -158,9 +158,9 @@ describe('the Moodle path', () => {
       lastname: 'Example',
       email: 'carol@example.com',
     });
-    expect(valueOf(await sync())).toMatchObject({ changed: false });
+    expect(syncedOf(await sync())).toMatchObject({ changed: false });
     expect(callsTo('core_user_update_users')).toHaveLength(0);
-    expect(valueOf(await sync({ updatePassword: true }))).toMatchObject({ changed: true });
+    expect(syncedOf(await sync({ updatePassword: true }))).toMatchObject({ changed: true });
     expect(callsTo('core_user_update_users')[0]?.fields['users[0][password]']).toBe(PASSWORD);
     expect(moodle.users.get(carol.id)?.password).toBe(PASSWORD);
   });
@@ -174,7 +174,7 @@ describe('the Moodle path', () => {
     });
     moodle.enrol(carol.id, 2, 5);
     moodle.enrol(carol.id, 3, 3);
-    expect(valueOf(await sync())).toMatchObject({ changed: true });
+    expect(syncedOf(await sync())).toMatchObject({ changed: true });
     expect(callsTo('enrol_manual_unenrol_users')[0]?.fields).toEqual({
       moodlewsrestformat: 'json',
       'enrolments[0][userid]': String(carol.id),
