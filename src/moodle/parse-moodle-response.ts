@@ -90,6 +90,11 @@ export const MOODLE_FAILURE_MAPPING: readonly FailureMappingRow[] = [
     situation: 'HTTP 503 (maintenance page; `Retry-After` kept as `retryAfterSeconds`)',
     code: 'MAINTENANCE',
   },
+  {
+    situation:
+      'HTTP 429 (the site, or a proxy in front of it, asks us to slow down; `Retry-After` kept as `retryAfterSeconds`)',
+    code: 'MAINTENANCE',
+  },
   { situation: 'HTTP 403 with an empty body: web services are disabled on the site', code: 'ACCESS_DENIED' },
   { situation: 'HTTP 403 with any other body that is not a Moodle error', code: 'ACCESS_DENIED' },
   {
@@ -142,6 +147,16 @@ export function failureOfAnswer(answer: MoodleAnswer, context: AnswerContext = {
     return siteFailure('MAINTENANCE', `The site is in maintenance mode (HTTP 503${wait})`, {
       ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     });
+  }
+  if (answer.status === 429) {
+    // Not maintenance as such, but the same promise: the site is up and will answer later.
+    const retryAfterSeconds = parseRetryAfter(answer.headers['retry-after']);
+    const wait = retryAfterSeconds === undefined ? '' : `, retry after ${retryAfterSeconds} s`;
+    return siteFailure(
+      'MAINTENANCE',
+      `The site asks the gateway to slow down (HTTP 429 Too Many Requests${wait})`,
+      { ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) },
+    );
   }
   const json = parseJson(answer.body);
   const moodleError = json.ok ? readMoodleError(json.value) : undefined;

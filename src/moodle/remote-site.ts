@@ -5,6 +5,7 @@ import type { MoodleSite, SiteInfo, ZipDescriptor } from '../gateway/site.js';
 import { createDownloader, isDraftFilePath } from './download.js';
 import { fail, ok, type Result, siteFailure } from './failures.js';
 import { createRestClient, DEFAULT_MAX_RESPONSE_BYTES } from './rest-client.js';
+import type { RetryPolicy } from './retry-policy.js';
 import type { SiteCredentials } from './site-endpoint.js';
 
 export const SITE_INFO_FUNCTION = 'core_webservice_get_site_info';
@@ -34,6 +35,12 @@ export interface RemoteSiteOptions {
    * @default 4 MiB
    */
   readonly maxResponseBytes?: number;
+  /**
+   * Retries of site info, an idempotent read, within its deadline (see `retryDelayMs`).
+   * `{ retries: 0 }` turns them off. The zip call is never retried: each call builds a zip.
+   * @default {} (the policy's defaults: 2 retries)
+   */
+  readonly siteInfoRetry?: RetryPolicy;
   readonly logger?: Logger;
 }
 
@@ -66,7 +73,14 @@ const zipDescriptorSchema = z.object({
 
 /** The `MoodleSite` port over a real Moodle's REST protocol (or anything speaking it, such as the provider). */
 export function createRemoteSite(options: RemoteSiteOptions): MoodleSite {
-  const { site, dispatcher, timeouts = {}, maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES, logger } = options;
+  const {
+    site,
+    dispatcher,
+    timeouts = {},
+    maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES,
+    siteInfoRetry = {},
+    logger,
+  } = options;
   const {
     siteInfoMs = 10_000,
     zipMs = 120_000,
@@ -84,7 +98,7 @@ export function createRemoteSite(options: RemoteSiteOptions): MoodleSite {
       const result = await rest.call(
         SITE_INFO_FUNCTION,
         {},
-        { timeoutMs: siteInfoMs, maxResponseBytes, ...withSignal(callOptions.signal) },
+        { timeoutMs: siteInfoMs, maxResponseBytes, retry: siteInfoRetry, ...withSignal(callOptions.signal) },
       );
       if (!result.ok) {
         return result;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { discardBody } from './discard-body.js';
@@ -11,6 +12,7 @@ import {
 } from './parse-moodle-response.js';
 import { readCappedBody } from './read-capped-body.js';
 import { redactSecret } from './redact-secret.js';
+import { FINAL, type RetryHint, type RetryPolicy, retryDelayMs } from './retry-policy.js';
 import { type SiteCredentials, siteEndpoint } from './site-endpoint.js';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -27,6 +29,12 @@ export interface RestCallOptions {
    * @default 4 MiB
    */
   readonly maxResponseBytes?: number;
+  /**
+   * Asks again, within the same deadline, when no byte came back or the site answered 429. Only for
+   * idempotent reads: a call that changes something (such as building a zip) must never set it.
+   * @default no retry
+   */
+  readonly retry?: RetryPolicy;
 }
 
 export interface RestClient {
@@ -51,11 +59,14 @@ export function createRestClient({ dispatcher, site, logger }: RestClientOptions
     wsfunction: string,
     params: MoodleParams,
     { timeoutMs, signal, maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES }: RestCallOptions,
-  ): Promise<Result<unknown>> {
+    /** The whole call's deadline, for messages, when this attempt has only what earlier ones left. */
+    deadlineMs = timeoutMs,
+  ): Promise<{ readonly result: Result<unknown>; readonly hint: RetryHint }> {
     // The token travels in the body so that it stays out of every access log on the way.
     const form = new URLSearchParams({ wstoken: site.token, wsfunction, moodlewsrestformat: 'json' });
     encodeParams(params, form);
     const deadline = AbortSignal.timeout(timeoutMs);
+    let answered = false;
     try {
       const response = await dispatcher.request({
         origin: endpoint.origin,
@@ -67,26 +78,79 @@ export function createRestClient({ dispatcher, site, logger }: RestClientOptions
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
+      answered = true;
       const declared = Number(response.headers['content-length']);
       if (declared > maxResponseBytes) {
         discardBody(response.body);
-        return fail(tooLargeFailure(maxResponseBytes));
+        return { result: fail(tooLargeFailure(maxResponseBytes)), hint: FINAL };
       }
       const body = await readCappedBody(response.body, maxResponseBytes);
       if (body === undefined) {
-        return fail(tooLargeFailure(maxResponseBytes));
+        return { result: fail(tooLargeFailure(maxResponseBytes)), hint: FINAL };
       }
-      return parseRestAnswer(
+      const result = parseRestAnswer(
         { status: response.statusCode, headers: response.headers, body },
         { wsfunction },
       );
+      if (response.statusCode === 429 && !result.ok) {
+        const seconds = result.failure.retryAfterSeconds;
+        return {
+          result,
+          hint: { kind: 'asked-to-retry', ...(seconds !== undefined && { afterMs: seconds * 1000 }) },
+        };
+      }
+      return { result, hint: FINAL };
     } catch (error) {
       if (signal?.aborted) {
         throw signal.reason;
       }
-      return fail(
-        deadline.aborted ? timeoutFailure(timeoutMs, 'complete answer', error) : mapTransportError(error),
+      if (deadline.aborted) {
+        return { result: fail(timeoutFailure(deadlineMs, 'complete answer', error)), hint: FINAL };
+      }
+      const failure = mapTransportError(error);
+      // Refused, or reset before the answer began: nothing came back, so asking again is safe for a read.
+      const hint: RetryHint =
+        !answered && failure.code === 'UNREACHABLE' ? { kind: 'no-byte-received' } : FINAL;
+      return { result: fail(failure), hint };
+    }
+  }
+
+  /** Attempts within one deadline: each gets the time the previous ones left. */
+  async function exchangeWithRetries(
+    wsfunction: string,
+    params: MoodleParams,
+    options: RestCallOptions,
+  ): Promise<Result<unknown>> {
+    const { retry, signal } = options;
+    const deadlineAt = performance.now() + options.timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      const timeoutMs = Math.max(1, Math.round(deadlineAt - performance.now()));
+      const { result, hint } = await exchange(
+        wsfunction,
+        params,
+        { ...options, timeoutMs },
+        options.timeoutMs,
       );
+      const delay =
+        retry === undefined ? undefined : retryDelayMs(retry, attempt, hint, deadlineAt - performance.now());
+      if (delay === undefined) {
+        return result;
+      }
+      logger?.debug(
+        {
+          site: site.id,
+          wsfunction,
+          attempt: attempt + 1,
+          delayMs: delay,
+          code: result.ok ? undefined : result.failure.code,
+        },
+        'moodle call retried',
+      );
+      try {
+        await sleep(delay, undefined, signal === undefined ? {} : { signal });
+      } catch (error) {
+        throw signal?.aborted ? signal.reason : error;
+      }
     }
   }
 
@@ -99,7 +163,7 @@ export function createRestClient({ dispatcher, site, logger }: RestClientOptions
         }
       }
       const started = performance.now();
-      const result = await exchange(wsfunction, params, options);
+      const result = await exchangeWithRetries(wsfunction, params, options);
       const ms = Math.round(performance.now() - started);
       if (result.ok) {
         logger?.debug({ site: site.id, wsfunction, ms }, 'moodle call succeeded');

@@ -53,16 +53,35 @@ const REST_HEADERS: OutgoingHttpHeaders = {
 };
 
 export type Behaviour =
-  /** Answers exactly this; `chunked` sends the body in pieces without a Content-Length. */
+  /**
+   * Answers exactly this; `chunked` sends the body in pieces without a Content-Length; `delayMs`
+   * waits that long before answering (a slow but healthy site).
+   */
   | {
       readonly kind: 'answer';
       readonly status?: number;
       readonly headers?: OutgoingHttpHeaders;
       readonly body?: string | Buffer;
       readonly chunked?: boolean;
+      readonly delayMs?: number;
     }
   /** Accepts the request and never answers. */
   | { readonly kind: 'never-answer' }
+  /** Resets the connection (TCP RST) as soon as the request arrived, before any byte of an answer. */
+  | { readonly kind: 'hang-up' }
+  /**
+   * Streams a JSON document of `bytes` bytes as fast as the client reads it (with backpressure, so
+   * the injector never holds it), announcing its length when `declareLength`.
+   */
+  | { readonly kind: 'flood'; readonly bytes: number; readonly declareLength?: boolean }
+  /** Sends `body` (with its Content-Length) `chunkBytes` at a time, one piece every `intervalMs`. */
+  | {
+      readonly kind: 'trickle-body';
+      readonly headers?: OutgoingHttpHeaders;
+      readonly body: Buffer;
+      readonly chunkBytes: number;
+      readonly intervalMs: number;
+    }
   /** Sends the headers (and `body`, if any) then nothing more. */
   | {
       readonly kind: 'stall-after-headers';
@@ -153,7 +172,62 @@ export const behaviours = {
     chunked,
   }),
   neverAnswer: (): Behaviour => ({ kind: 'never-answer' }),
+  /** A site answering `body` as a REST answer after `delayMs`: slow, but healthy. */
+  slowMoodle: (body: string, delayMs: number): Behaviour => ({
+    kind: 'answer',
+    status: 200,
+    headers: REST_HEADERS,
+    body,
+    delayMs,
+  }),
+  /** A redirect to the very path asked for: a client following redirects would never stop. */
+  redirectLoop: (path = '/webservice/rest/server.php'): Behaviour => ({
+    kind: 'answer',
+    status: 302,
+    headers: { Location: path, 'Content-Type': 'text/html; charset=utf-8' },
+    body: '',
+  }),
+  /** Too Many Requests, with a Retry-After when given. */
+  tooManyRequests: (retryAfterSeconds?: number): Behaviour => ({
+    kind: 'answer',
+    status: 429,
+    headers: {
+      'Content-Type': 'text/html; charset=utf-8',
+      ...(retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) }),
+    },
+    body: '<!DOCTYPE html><html><head><title>429 Too Many Requests</title></head><body></body></html>',
+  }),
+  /** A JSON body of `bytes` bytes (50 MB and more), streamed rather than held. */
+  floodJson: (bytes: number, declareLength = false): Behaviour => ({ kind: 'flood', bytes, declareLength }),
+  /** REST JSON sent at about `bytesPerSecond` (in 8 pieces a second), never finishing. */
+  trickleJson: (bytesPerSecond: number): Behaviour => ({
+    kind: 'trickle',
+    headers: REST_HEADERS,
+    // JSON allows leading whitespace, so every piece keeps the body a valid beginning of a document.
+    chunk: ' '.repeat(Math.max(1, Math.round(bytesPerSecond / 8))),
+    count: Infinity,
+    intervalMs: 125,
+  }),
+  /** A zip download sent at about `bytesPerSecond` (in 8 pieces a second). */
+  trickleZip: (bytes: Buffer, bytesPerSecond: number): Behaviour => ({
+    kind: 'trickle-body',
+    headers: zipHeaders(),
+    body: bytes,
+    chunkBytes: Math.max(1, Math.round(bytesPerSecond / 8)),
+    intervalMs: 125,
+  }),
+  hangUp: (): Behaviour => ({ kind: 'hang-up' }),
 } as const;
+
+/** A local file header's signature: how every zip begins. */
+export const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+
+/** `length` bytes that begin like a zip, for tests that only stream them. */
+export function zipLikeBytes(length: number, fill = 0): Buffer {
+  const bytes = Buffer.alloc(length, fill);
+  ZIP_SIGNATURE.copy(bytes, 0, 0, Math.min(length, ZIP_SIGNATURE.length));
+  return bytes;
+}
 
 /** The plugin's download headers (verbatim but for the length; no Content-Length when `length` is not given). */
 export function zipHeaders(length?: number): OutgoingHttpHeaders {
@@ -293,6 +367,18 @@ function play(
 ): void {
   switch (behaviour.kind) {
     case 'answer': {
+      if (behaviour.delayMs !== undefined && behaviour.delayMs > 0) {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          play({ ...behaviour, delayMs: 0 }, req, res, timers);
+        }, behaviour.delayMs);
+        timers.add(timer);
+        res.once('close', () => {
+          clearTimeout(timer);
+          timers.delete(timer);
+        });
+        return;
+      }
       const body = Buffer.from(behaviour.body ?? '');
       res.writeHead(behaviour.status ?? 200, behaviour.headers ?? {});
       if (!behaviour.chunked) {
@@ -307,6 +393,57 @@ function play(
     }
     case 'never-answer':
       return;
+    case 'hang-up':
+      req.socket.resetAndDestroy();
+      return;
+    case 'flood': {
+      const { bytes, declareLength = false } = behaviour;
+      res.writeHead(200, {
+        ...REST_HEADERS,
+        ...(declareLength ? { 'Content-Length': String(bytes) } : {}),
+      });
+      const opening = Buffer.from('{"padding":"');
+      const closing = Buffer.from('"}');
+      const filler = Buffer.alloc(64 * 1024, 0x78);
+      let left = bytes - opening.length - closing.length;
+      res.write(opening);
+      const pump = () => {
+        while (left > 0 && !res.destroyed) {
+          const piece = filler.subarray(0, Math.min(filler.length, left));
+          left -= piece.length;
+          if (!res.write(piece)) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+        if (!res.destroyed) res.end(closing);
+      };
+      pump();
+      return;
+    }
+    case 'trickle-body': {
+      const { body, chunkBytes, intervalMs } = behaviour;
+      res.writeHead(200, { ...behaviour.headers, 'Content-Length': String(body.length) });
+      res.flushHeaders();
+      let sent = 0;
+      const timer = setInterval(() => {
+        const piece = body.subarray(sent, sent + chunkBytes);
+        sent += piece.length;
+        if (sent >= body.length) {
+          clearInterval(timer);
+          timers.delete(timer);
+          res.end(piece);
+          return;
+        }
+        res.write(piece);
+      }, intervalMs);
+      timers.add(timer);
+      res.once('close', () => {
+        clearInterval(timer);
+        timers.delete(timer);
+      });
+      return;
+    }
     case 'stall-after-headers':
       res.writeHead(behaviour.status ?? 200, behaviour.headers ?? {});
       res.flushHeaders();
