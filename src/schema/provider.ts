@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { GraphQLError } from 'graphql';
 import type { CleanupResult } from '../provider/cleanup-job.js';
 import {
@@ -279,7 +278,8 @@ builder.mutationFields((t) => ({
           username,
           filepath: filepath ?? '/',
           filename: filename ?? file.name,
-          content: Readable.fromWeb(file.stream() as NodeReadableStream<Uint8Array>),
+          // Yoga's File is a ponyfill: its stream is async-iterable but not Node's own ReadableStream.
+          content: Readable.from(file.stream() as unknown as AsyncIterable<Uint8Array>),
           ...(file.type !== '' && { mimetype: file.type }),
         }),
       ),
