@@ -10,6 +10,7 @@ import {
   moodleBodies,
   startFaultInjector,
   zipHeaders,
+  zipLikeBytes,
 } from './support/fault-injector.js';
 import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
 import { type LaunchedProvider, launchRestProvider } from './support/rest-provider-launcher.js';
@@ -202,7 +203,7 @@ describe('downloading a zip through the gateway', () => {
 describe('a download that breaks', () => {
   let moodle: FaultInjector;
   let gateway: TestGateway;
-  const zipBytes = Buffer.alloc(64 * 1024, 7);
+  const zipBytes = zipLikeBytes(64 * 1024, 7);
 
   beforeAll(async () => {
     moodle = await startFaultInjector();
@@ -272,7 +273,7 @@ describe('a download that breaks', () => {
     const url = await linkFromPeer({
       kind: 'trickle',
       headers: zipHeaders(),
-      chunk: Buffer.alloc(512, 1),
+      chunk: zipLikeBytes(512, 1),
       count: 1000,
       intervalMs: 20,
     });

@@ -11,7 +11,9 @@ import {
   downloadErrorBodies,
   type FaultInjector,
   startFaultInjector,
+  ZIP_SIGNATURE,
   zipHeaders,
+  zipLikeBytes,
 } from './support/fault-injector.js';
 
 const TOKEN = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
@@ -61,7 +63,7 @@ async function drain(body: Readable): Promise<Buffer> {
 
 describe('a download', () => {
   it('streams the zip with its content type and length, the token in the query string', async () => {
-    const zip = randomBytes(300_000);
+    const zip = Buffer.concat([ZIP_SIGNATURE, randomBytes(300_000)]);
     injector.setBehaviour(behaviours.zip(zip));
     const request = injector.nextRequest();
     const download = downloadOf(await open());
@@ -138,7 +140,7 @@ describe('a download while it streams', () => {
     injector.setBehaviour({
       kind: 'stall-after-headers',
       headers: zipHeaders(10_000),
-      body: Buffer.alloc(100),
+      body: zipLikeBytes(100),
     });
     const started = performance.now();
     const download = downloadOf(await open({ idleTimeoutMs: 300 }));
@@ -151,7 +153,7 @@ describe('a download while it streams', () => {
     injector.setBehaviour({
       kind: 'trickle',
       headers: zipHeaders(),
-      chunk: 'PK'.repeat(50),
+      chunk: Buffer.concat([ZIP_SIGNATURE, Buffer.alloc(96)]),
       count: 12,
       intervalMs: 100,
     });
@@ -163,7 +165,7 @@ describe('a download while it streams', () => {
     injector.setBehaviour({
       kind: 'trickle',
       headers: zipHeaders(),
-      chunk: 'x',
+      chunk: ZIP_SIGNATURE,
       count: Infinity,
       intervalMs: 20,
     });
@@ -181,7 +183,7 @@ describe('a download while it streams', () => {
     injector.setBehaviour({
       kind: 'trickle',
       headers: zipHeaders(),
-      chunk: 'x',
+      chunk: ZIP_SIGNATURE,
       count: Infinity,
       intervalMs: 20,
     });
@@ -208,7 +210,7 @@ describe('a download while it streams', () => {
     injector.setBehaviour({
       kind: 'short-body',
       headers: zipHeaders(),
-      body: Buffer.alloc(1_000),
+      body: zipLikeBytes(1_000),
       declaredLength: 5_000,
     });
     const download = downloadOf(await open());
@@ -217,7 +219,7 @@ describe('a download while it streams', () => {
   });
 
   it('errors the stream when the connection is reset mid-body', async () => {
-    injector.setBehaviour({ kind: 'reset-mid-body', headers: zipHeaders(5_000), body: Buffer.alloc(1_000) });
+    injector.setBehaviour({ kind: 'reset-mid-body', headers: zipHeaders(5_000), body: zipLikeBytes(1_000) });
     const result = await open();
     // The reset may overtake the headers; either way nothing looks complete.
     if (result.ok) {

@@ -10,6 +10,7 @@ import {
   timeoutFailure,
   tooLargeFailure,
 } from './parse-moodle-response.js';
+import { peekBytes } from './peek-bytes.js';
 import { readCappedBody } from './read-capped-body.js';
 import { redactSecret } from './redact-secret.js';
 import { type SiteCredentials, siteEndpoint } from './site-endpoint.js';
@@ -23,6 +24,23 @@ const ZIP_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 const JSON_TYPES: ReadonlySet<string> = new Set(['application/json', 'text/json']);
+
+/** A zip begins with a local file header, or is an empty archive, or a spanned one's marker. */
+const ZIP_SIGNATURES: readonly Buffer[] = [
+  Buffer.from('PK\x03\x04', 'latin1'),
+  Buffer.from('PK\x05\x06', 'latin1'),
+  Buffer.from('PK\x07\x08', 'latin1'),
+];
+
+/** Why the first bytes of a file said to be a zip are not one, or `undefined` when they are. */
+export function notAZip(head: Buffer): string | undefined {
+  if (ZIP_SIGNATURES.some((signature) => head.subarray(0, 4).equals(signature))) return undefined;
+  if (head.length === 0) return 'an empty file';
+  const text = head.toString('latin1').trimStart();
+  if (text.startsWith('<')) return 'an HTML or XML document';
+  if (text.startsWith('{') || text.startsWith('[')) return 'JSON';
+  return 'a file that is not a zip';
+}
 
 /** Moodle's download errors are a few hundred bytes of JSON. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -105,6 +123,15 @@ export function createDownloader({ dispatcher, site, logger }: DownloaderOptions
       const contentType = headerValue(response.headers, 'content-type') ?? '';
       const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
       if (response.statusCode === 200 && ZIP_TYPES.has(mediaType)) {
+        // Checked before the gateway sends its own headers: afterwards, only cutting the connection
+        // could tell a client that the file it got is not the zip it asked for.
+        const why = notAZip(await peekBytes(response.body, 4));
+        if (why !== undefined) {
+          discardBody(response.body);
+          return fail(
+            siteFailure('BAD_RESPONSE', `Unexpected answer from the site: ${why} sent as a zip file`),
+          );
+        }
         clearTimeout(headersTimer);
         handedOver = true;
         response.body.once('close', release);
