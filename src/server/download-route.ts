@@ -2,8 +2,8 @@ import { pipeline } from 'node:stream/promises';
 import { create as contentDisposition } from 'content-disposition';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { SignedLinks } from '../gateway/signed-links.js';
-import type { SiteRegistry } from '../gateway/site-registry.js';
+import type { DownloadGrant, SignedLinks } from '../gateway/signed-links.js';
+import type { RegisteredSite, SiteRegistry } from '../gateway/site-registry.js';
 import type { SiteFailure } from '../moodle/failures.js';
 import { errorPage } from './error-page.js';
 
@@ -11,6 +11,8 @@ export interface DownloadRouteDependencies {
   readonly links: SignedLinks;
   readonly registry: SiteRegistry;
   readonly logger: Logger;
+  /** Downloads one user may run at once; more are answered 429. @default 4 */
+  readonly maxPerUser?: number;
 }
 
 /**
@@ -19,8 +21,9 @@ export interface DownloadRouteDependencies {
  */
 export function registerDownloadRoute(
   app: FastifyInstance,
-  { links, registry, logger }: DownloadRouteDependencies,
+  { links, registry, logger, maxPerUser = 4 }: DownloadRouteDependencies,
 ) {
+  const active = new Map<string, number>();
   app.get<{ Params: { link: string } }>('/download/:link', async (request, reply) => {
     const verified = await links.verify(request.params.link);
     if (!verified.ok) {
@@ -34,51 +37,80 @@ export function registerDownloadRoute(
       return sendError(request, reply, 410, 'SITE_GONE', `The site "${grant.site}" is no longer available.`);
     }
 
-    const upstream = new AbortController();
-    const onClientGone = () => {
-      if (!reply.raw.writableFinished) upstream.abort();
-    };
-    reply.raw.once('close', onClientGone);
-
-    const opened = await entry.site.openDownload(grant.relativepath, { signal: upstream.signal });
-    if (!opened.ok) {
-      reply.raw.off('close', onClientGone);
-      logger.warn(
-        { site: grant.site, code: opened.failure.code, err: opened.failure.cause },
-        'download failed',
+    const userKey = `${grant.tenant}\u0000${grant.username}`;
+    const running = active.get(userKey) ?? 0;
+    if (running >= maxPerUser) {
+      reply.header('retry-after', '5');
+      return sendError(
+        request,
+        reply,
+        429,
+        'TOO_MANY_DOWNLOADS',
+        `At most ${maxPerUser} downloads at once: wait for one to end.`,
       );
-      return sendSiteFailure(request, reply, grant.site, entry.url, opened.failure);
     }
-    if (upstream.signal.aborted) {
-      opened.value.body.destroy();
-      return reply;
-    }
-
-    const { body, contentLength } = opened.value;
-    reply.hijack();
-    const headers: Record<string, string | number> = {
-      'content-type': 'application/zip',
-      'content-disposition': contentDisposition(grant.filename, { type: 'attachment' }),
-      'cache-control': 'private, no-store',
-      'x-content-type-options': 'nosniff',
-    };
-    if (contentLength !== null) headers['content-length'] = contentLength;
-    reply.raw.writeHead(200, headers);
+    active.set(userKey, running + 1);
     try {
-      await pipeline(body, reply.raw);
-      logger.info({ site: grant.site, username: grant.username }, 'download complete');
-    } catch (error) {
-      // Headers are gone: only cutting the connection tells the client the file is incomplete.
-      reply.raw.destroy();
-      body.destroy();
-      if (!upstream.signal.aborted) {
-        logger.warn({ site: grant.site, err: error }, 'download aborted after the first byte');
-      }
+      return await streamDownload(request, reply, grant, entry, logger);
     } finally {
-      reply.raw.off('close', onClientGone);
+      const left = (active.get(userKey) ?? 1) - 1;
+      if (left > 0) active.set(userKey, left);
+      else active.delete(userKey);
     }
-    return reply;
   });
+}
+
+async function streamDownload(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  grant: DownloadGrant,
+  entry: RegisteredSite,
+  logger: Logger,
+) {
+  const upstream = new AbortController();
+  const onClientGone = () => {
+    if (!reply.raw.writableFinished) upstream.abort();
+  };
+  reply.raw.once('close', onClientGone);
+
+  const opened = await entry.site.openDownload(grant.relativepath, { signal: upstream.signal });
+  if (!opened.ok) {
+    reply.raw.off('close', onClientGone);
+    logger.warn(
+      { site: grant.site, code: opened.failure.code, err: opened.failure.cause },
+      'download failed',
+    );
+    return sendSiteFailure(request, reply, grant.site, entry.url, opened.failure);
+  }
+  if (upstream.signal.aborted) {
+    opened.value.body.destroy();
+    return reply;
+  }
+
+  const { body, contentLength } = opened.value;
+  reply.hijack();
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/zip',
+    'content-disposition': contentDisposition(grant.filename, { type: 'attachment' }),
+    'cache-control': 'private, no-store',
+    'x-content-type-options': 'nosniff',
+  };
+  if (contentLength !== null) headers['content-length'] = contentLength;
+  reply.raw.writeHead(200, headers);
+  try {
+    await pipeline(body, reply.raw);
+    logger.info({ site: grant.site, username: grant.username }, 'download complete');
+  } catch (error) {
+    // Headers are gone: only cutting the connection tells the client the file is incomplete.
+    reply.raw.destroy();
+    body.destroy();
+    if (!upstream.signal.aborted) {
+      logger.warn({ site: grant.site, err: error }, 'download aborted after the first byte');
+    }
+  } finally {
+    reply.raw.off('close', onClientGone);
+  }
+  return reply;
 }
 
 function sendSiteFailure(
