@@ -37,6 +37,17 @@ export const siteConfigSchema = z.strictObject({
   priority: z.number().int().default(0),
   enabled: z.boolean().default(true),
   tenant: slug.default('default'),
+  /** A real Moodle, or a local provider (users are then pushed through its remote-user-synchronization endpoint). */
+  kind: z.enum(['moodle', 'provider']).default('moodle'),
+  /**
+   * Moodle sites: role names → this site's role ids, for `syncUser`'s enrolments (a default Moodle has
+   * manager 1, editingteacher 3, teacher 4, student 5, but sites differ).
+   */
+  roles: z.record(z.string().min(1), z.number().int().positive()).optional(),
+  /** Provider sites: the security token `syncUser` presents to the remote-user-synchronization endpoint. */
+  userSync: z
+    .strictObject({ client: z.string().min(1).max(100), token: z.string().min(1, 'must not be empty') })
+    .optional(),
 });
 
 export const gatewayConfigSchema = z.strictObject({
@@ -144,6 +155,35 @@ export const gatewayConfigSchema = z.strictObject({
     .int()
     .min(1024)
     .default(4 * 1024 * 1024),
+  /**
+   * Retries of idempotent reads: site info only (the zip call builds a zip each time, so it is never
+   * retried), within the call's deadline, only when no byte came back or the site answered 429.
+   */
+  retries: z
+    .strictObject({
+      /** Attempts after the first; 0 turns retries off. @default 2 */
+      siteInfo: z.number().int().min(0).max(5).default(2),
+      /** Retry n (from 0) waits a random time up to baseDelayMs × 2^n (full jitter). @default 100 */
+      baseDelayMs: z.number().int().min(1).max(60_000).default(100),
+      /** Cap of one backoff wait. @default 1000 */
+      maxDelayMs: z.number().int().min(1).max(60_000).default(1_000),
+      /** A 429 asking to wait longer than this is answered at once, its Retry-After kept. @default 5000 */
+      maxRetryAfterMs: z.number().int().min(0).max(600_000).default(5_000),
+    })
+    .prefault({}),
+  /**
+   * One circuit breaker per site: after `failureThreshold` failures in a row that say the site is unwell
+   * (TIMEOUT, UNREACHABLE, BAD_RESPONSE, MAINTENANCE), the site is answered CIRCUIT_OPEN at once for
+   * `openMs`, then one probe call decides. Shown as `ExternalSite.status`.
+   */
+  circuitBreaker: z
+    .strictObject({
+      /** Failures in a row that open a site's circuit; 0 turns the breakers off. @default 5 */
+      failureThreshold: z.number().int().min(0).max(1_000).default(5),
+      /** How long an open circuit refuses calls before letting a probe through. @default 30000 */
+      openMs: timeoutMs.default(30_000),
+    })
+    .prefault({}),
   siteInfoCacheTtlMs: z.number().int().min(0).default(300_000),
   zipFileName: z
     .strictObject({

@@ -4,7 +4,9 @@ import type { Policy } from '../auth/policy.js';
 import type { GatewayLoaders } from '../gateway/loaders.js';
 import type { PrivateFiles } from '../gateway/private-files.js';
 import type { SiteRegistry } from '../gateway/site-registry.js';
+import type { UserSync } from '../gateway/user-sync.js';
 import type { ProviderAdmin } from '../provider/provider-admin.js';
+import type { UserSyncAdmin } from '../provider/user-sync/user-sync-admin.js';
 
 /** What every resolver may use: the gateway's services plus this request's own caller and loaders. */
 export interface GraphQLContext {
@@ -17,6 +19,10 @@ export interface GraphQLContext {
   readonly loaders: GatewayLoaders;
   /** The local provider's management, when the provider runs in this process. */
   readonly providerAdmin: ProviderAdmin | null;
+  /** Pushes users to the sites (`syncUser`); absent, the mutation says user synchronization is off. */
+  readonly userSync?: UserSync;
+  /** The local provider's security tokens, workspaces and registrations, when it runs in this process. */
+  readonly userSyncAdmin?: UserSyncAdmin | null;
   /** Where this caller reaches the gateway; download links are built on it. */
   readonly baseUrl: string;
   readonly logger: Logger;

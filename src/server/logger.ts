@@ -20,6 +20,7 @@ export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'config.sites[*].token',
+  'config.sites[*].userSync.token',
   'config.downloadLinks.secret',
 ];
 

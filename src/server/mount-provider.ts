@@ -8,6 +8,7 @@ import { createProviderAdmin, type ProviderAdmin } from '../provider/provider-ad
 import { seedDemo } from '../provider/seed-demo.js';
 import type { ProviderStore } from '../provider/store/repository.js';
 import { createSqliteStore } from '../provider/store/sqlite-store.js';
+import { createUserSyncAdmin, type UserSyncAdmin } from '../provider/user-sync/user-sync-admin.js';
 import { buildPrivateFilesZip } from '../provider/zip-builder.js';
 
 export interface MountedProvider {
@@ -15,6 +16,8 @@ export interface MountedProvider {
   readonly routes: FastifyPluginAsync;
   /** Management, for the GraphQL mutations. */
   readonly admin: ProviderAdmin;
+  /** Security tokens, workspaces and registrations of remote user synchronization. */
+  readonly userSyncAdmin: UserSyncAdmin;
   /** The demo account's clear token when the demo was seeded, else null. */
   readonly demoToken: string | null;
   readonly store: ProviderStore;
@@ -75,6 +78,7 @@ export async function mountProvider(
       ...(observers.zipBuilt && { buildZip: observeZipBuilder(buildPrivateFilesZip, observers.zipBuilt) }),
     }),
     admin,
+    userSyncAdmin: createUserSyncAdmin({ store, logger: providerLogger }),
     demoToken,
     store,
     isReady: () => open,
