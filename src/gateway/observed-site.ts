@@ -60,7 +60,10 @@ export function observeSite(site: MoodleSite, options: ObserveSiteOptions): Mood
     return result;
   }
 
+  // A circuit breaker beneath stays readable (its `circuit()` snapshot) through this decorator.
+  const circuit = (site as { circuit?: unknown }).circuit;
   return {
+    ...(typeof circuit === 'function' && { circuit: circuit.bind(site) }),
     id: site.id,
     url: site.url,
     getSiteInfo: (callOptions) =>

@@ -1,0 +1,156 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { type CliRun, runCli } from './support/cli-process.js';
+import { type LaunchedProvider, launchRestProvider } from './support/rest-provider-launcher.js';
+
+const WRONG_TOKEN = '0123456789abcdef0123456789abcdef';
+
+describe('moodle-gateway sites', () => {
+  let lettres: LaunchedProvider;
+  let sciences: LaunchedProvider;
+  let dir: string;
+  let mixedConfig: string;
+  let healthyConfig: string;
+  let runs: Record<string, CliRun>;
+  const run = (name: string): CliRun => {
+    const found = runs[name];
+    if (!found) throw new Error(`no run ${name}`);
+    return found;
+  };
+
+  beforeAll(async () => {
+    [lettres, sciences] = await Promise.all([
+      launchRestProvider({ siteName: 'Faculté des Lettres', binaryBytes: 1000 }),
+      launchRestProvider({ siteName: 'Faculté des Sciences', binaryBytes: 1000 }),
+    ]);
+    dir = await mkdtemp(join(tmpdir(), 'cli-sites-'));
+    const healthy = [
+      { id: 'lettres', url: lettres.url, token: lettres.token, priority: 10 },
+      { id: 'sciences', url: sciences.url, token: sciences.token },
+    ];
+    healthyConfig = join(dir, 'healthy.yaml');
+    await writeFile(healthyConfig, stringify({ sites: healthy }));
+    mixedConfig = join(dir, 'mixed.yaml');
+    await writeFile(
+      mixedConfig,
+      stringify({
+        sites: [
+          ...healthy,
+          { id: 'revoked', url: sciences.url, token: WRONG_TOKEN },
+          {
+            id: 'archive',
+            url: 'http://127.0.0.1:9',
+            token: WRONG_TOKEN,
+            enabled: false,
+            name: 'Old archive',
+          },
+        ],
+      }),
+    );
+    const downConfig = join(dir, 'down.yaml');
+    await writeFile(
+      downConfig,
+      stringify({ sites: [{ id: 'down', url: 'http://127.0.0.1:9', token: WRONG_TOKEN }] }),
+    );
+    // Each command is its own process; they run side by side.
+    const commands: Record<string, string[]> = {
+      healthy: ['sites', 'check', '--config', healthyConfig],
+      mixed: ['sites', 'check', '--config', mixedConfig],
+      mixedJson: ['sites', 'check', '--config', mixedConfig, '--json'],
+      down: ['sites', 'check', '--config', downConfig, '--timeout', '3000'],
+      list: ['sites', 'list', '--config', mixedConfig],
+      listJson: ['sites', 'list', '--config', mixedConfig, '--json'],
+      add: ['sites', 'add', 'newsite', 'https://moodle.example.edu'],
+      remove: ['sites', 'remove', 'lettres'],
+      missing: ['sites', 'check', '--config', join(dir, 'nope.yaml')],
+    };
+    const done = await Promise.all(Object.values(commands).map((args) => runCli(args)));
+    runs = Object.fromEntries(Object.keys(commands).map((name, index) => [name, done[index] as CliRun]));
+  });
+  afterAll(async () => {
+    await Promise.all([lettres?.close(), sciences?.close()]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('sites check prints one row per site with name, release, latency and status, and exits 0 when all answer', () => {
+    const { code, stdout, stderr } = run('healthy');
+    expect(code).toBe(0);
+    const [header, ...rows] = stdout.trim().split('\n');
+    expect(header).toMatch(/^ID\s+NAME\s+RELEASE\s+LATENCY\s+STATUS\s+CODE\s+MESSAGE$/);
+    expect(rows[0]).toMatch(/^lettres\s+Faculté des Lettres\s+\S.*\s+\d+(ms|\.\ds)\s+ok\s+-/);
+    expect(rows[1]).toMatch(/^sciences\s+Faculté des Sciences\s+.*\s+ok\s+-/);
+    expect(stderr).toContain('All 2 enabled site(s) answered.');
+  });
+
+  it('sites check exits 1 and names the failure code and message of a failing site, leaving disabled ones unchecked', () => {
+    const { code, stdout, stderr } = run('mixed');
+    expect(code).toBe(1);
+    const revoked = stdout.split('\n').find((line) => line.startsWith('revoked'));
+    expect(revoked).toMatch(/failed\s+INVALID_TOKEN\s+\S/);
+    const archive = stdout.split('\n').find((line) => line.startsWith('archive'));
+    expect(archive).toMatch(/Old archive.*disabled\s+-\s+not checked: disabled/);
+    expect(stderr).toContain('1 enabled site(s) failed: revoked.');
+  });
+
+  it('sites check --json gives the same facts to scripts, and never a token', () => {
+    const { code, stdout, stderr } = run('mixedJson');
+    expect(code).toBe(1);
+    const checks = JSON.parse(stdout) as {
+      id: string;
+      status: string;
+      code: string | null;
+      release: string | null;
+      latencyMs: number | null;
+    }[];
+    expect(checks.map((check) => [check.id, check.status, check.code])).toEqual([
+      ['lettres', 'ok', null],
+      ['archive', 'disabled', null],
+      ['revoked', 'failed', 'INVALID_TOKEN'],
+      ['sciences', 'ok', null],
+    ]);
+    expect(checks[0]?.release).toEqual(expect.any(String));
+    expect(checks[0]?.latencyMs).toEqual(expect.any(Number));
+    for (const secret of [lettres.token, sciences.token, WRONG_TOKEN]) {
+      expect(stdout + stderr).not.toContain(secret);
+    }
+  });
+
+  it('sites check reports an unreachable site as UNREACHABLE within its deadline', () => {
+    const { code, stdout } = run('down');
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/down\s+-\s+-\s+\S+\s+failed\s+UNREACHABLE/);
+  });
+
+  it('sites list shows the configured sites without their tokens', () => {
+    const { code, stdout } = run('list');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^TENANT\s+ID\s+NAME\s+URL\s+PRIORITY\s+ENABLED/);
+    expect(stdout).toMatch(/default\s+archive\s+Old archive\s+http:\/\/127\.0\.0\.1:9\s+0\s+no/);
+    expect(stdout).toContain(lettres.url);
+    const listed = JSON.parse(run('listJson').stdout) as {
+      id: string;
+      token?: string;
+    }[];
+    expect(listed.map((site) => site.id)).toEqual(['lettres', 'archive', 'revoked', 'sciences']);
+    expect(listed.every((site) => site.token === undefined)).toBe(true);
+    expect(stdout).not.toContain(lettres.token);
+  });
+
+  it('sites add and sites remove say they need the site registry and exit non-zero', async () => {
+    for (const name of ['add', 'remove']) {
+      const { code, stderr } = run(name);
+      expect(code).toBe(1);
+      expect(stderr).toContain('not available yet: needs the site registry (issue 8)');
+    }
+  });
+
+  it('a missing configuration file is a usage error (exit 2) with a clear message', () => {
+    const { code, stderr } = run('missing');
+    expect(code).toBe(2);
+    expect(stderr).toContain('Cannot read the configuration file');
+    expect(stderr).not.toContain('    at ');
+  });
+});
