@@ -13,6 +13,8 @@ import type { PrivateFiles } from '../gateway/private-files.js';
 import type { SignedLinks } from '../gateway/signed-links.js';
 import type { SiteInfoCache } from '../gateway/site-info-cache.js';
 import type { SiteRegistry } from '../gateway/site-registry.js';
+import type { UserSync } from '../gateway/user-sync.js';
+import type { UserSyncAdmin } from '../provider/user-sync/user-sync-admin.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { registerDownloadRoute } from './download-route.js';
 import { loggablePath } from './logger.js';
@@ -28,6 +30,10 @@ export interface AppDependencies {
   readonly publicUrl?: string;
   /** @default true */
   readonly graphiql?: boolean;
+  /** Pushes users to the sites (`syncUser`). */
+  readonly userSync?: UserSync;
+  /** The local provider's security tokens, workspaces and registrations, when it runs in this process. */
+  readonly userSyncAdmin?: UserSyncAdmin | null;
   /** Answers `/readyz`: our own store and config only, never a remote site. */
   readonly isReady?: () => boolean;
 }
@@ -77,6 +83,8 @@ export function createApp(deps: AppDependencies): FastifyInstance {
       const requestLogger = logger.child({ reqId: req.id });
       return {
         tenant: 'default',
+        ...(deps.userSync && { userSync: deps.userSync }),
+        userSyncAdmin: deps.userSyncAdmin ?? null,
         registry,
         privateFiles,
         baseUrl,

@@ -13,6 +13,7 @@ import { schema } from '../schema/index.js';
 import { createApp } from './create-app.js';
 import { listen, shutdown } from './http.js';
 import { mountProvider } from './mount-provider.js';
+import { createGatewayUserSync, selfSyncCredentials } from './user-sync-targets.js';
 
 export interface RunningGateway {
   /** Where this machine reaches the gateway, e.g. `http://127.0.0.1:4000`. */
@@ -36,6 +37,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const links = createSignedLinks({ secret, ttlSeconds: config.downloadLinks.ttlSeconds });
   const siteInfoCache = createSiteInfoCache({ ttlMs: config.siteInfoCacheTtlMs });
   const privateFiles = createPrivateFiles({ links, fileName: config.zipFileName });
+  const users = createGatewayUserSync({ config, dispatcher: agent, logger });
 
   const provider = config.provider.enabled ? await mountProvider(config.provider, logger) : null;
   const app = createApp({
@@ -47,6 +49,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     logger,
     ...(config.server.publicUrl !== undefined && { publicUrl: config.server.publicUrl }),
     isReady: () => provider?.isReady() ?? true,
+    userSync: users.userSync,
+    userSyncAdmin: provider?.userSyncAdmin ?? null,
   });
   if (provider) await app.register(provider.routes, { prefix: config.provider.basePath });
 
@@ -66,20 +70,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   if (provider && config.provider.federateAs !== null && provider.demoToken !== null) {
     // The provider is reached over its REST surface like any Moodle: one path, the real protocol.
     const self = new URL(config.provider.basePath, url).toString();
-    registry.add(
-      toEntry(
-        {
-          id: config.provider.federateAs,
-          url: self,
-          token: provider.demoToken,
-          priority: 0,
-          enabled: true,
-          tenant: 'default',
-          name: config.provider.siteName,
-        },
-        self,
-      ),
-    );
+    const selfSite: SiteConfig = {
+      id: config.provider.federateAs,
+      url: self,
+      token: provider.demoToken,
+      priority: 0,
+      enabled: true,
+      tenant: 'default',
+      name: config.provider.siteName,
+      // Users reach it through its remote-user-synchronization endpoint, with a token made for the gateway.
+      kind: 'provider',
+      userSync: await selfSyncCredentials(provider.userSyncAdmin, url),
+    };
+    registry.add(toEntry(selfSite, self));
+    users.addSite(selfSite, self);
   }
 
   return {
