@@ -1,8 +1,10 @@
+import { circuitOf } from '../gateway/circuit-breaker.js';
 import { ZIP_FUNCTION } from '../gateway/private-files.js';
 import type { SiteInfo } from '../gateway/site.js';
 import type { RegisteredSite } from '../gateway/site-registry.js';
 import { builder } from './builder.js';
 import { SiteFailureRef, siteFailureValue } from './site-failure.js';
+import { SiteStatusEnum, siteStatusOf } from './site-status.js';
 
 const SiteFunctionRef = builder.objectRef<SiteInfo['functions'][number]>('SiteFunction').implement({
   description: "A web-service function the gateway's token may call on the site.",
@@ -43,6 +45,12 @@ const ExternalSiteRef = builder.objectRef<RegisteredSite>('ExternalSite').implem
     url: t.exposeString('url'),
     priority: t.exposeInt('priority', { authScopes: { siteDetails: true } }),
     enabled: t.exposeBoolean('enabled', { authScopes: { siteDetails: true } }),
+    status: t.field({
+      type: SiteStatusEnum,
+      authScopes: { siteDetails: true },
+      description: 'Whether the gateway currently asks the site, from its latest calls (never calls it).',
+      resolve: (entry) => siteStatusOf(circuitOf(entry.site)),
+    }),
     info: t.field({
       type: SiteInfoResult,
       authScopes: { siteDetails: true },

@@ -11,6 +11,7 @@ import { createAgent } from '../moodle/agent.js';
 import { createRemoteSite } from '../moodle/remote-site.js';
 import { schema } from '../schema/index.js';
 import { createApp } from './create-app.js';
+import { guardSite, siteInfoRetryPolicy } from './guard-site.js';
 import { listen, shutdown } from './http.js';
 import { mountProvider } from './mount-provider.js';
 import { createGatewayUserSync, selfSyncCredentials } from './user-sync-targets.js';
@@ -115,13 +116,18 @@ function remoteEntry(
     priority: site.priority,
     enabled: site.enabled,
     timeouts,
-    site: createRemoteSite({
-      site: { id: site.id, url, token: site.token },
-      dispatcher,
-      timeouts: { ...timeouts, downloadHeadersMs: timeouts.zipMs },
-      maxResponseBytes: config.maxResponseBytes,
+    site: guardSite(
+      createRemoteSite({
+        site: { id: site.id, url, token: site.token },
+        dispatcher,
+        timeouts: { ...timeouts, downloadHeadersMs: timeouts.zipMs },
+        maxResponseBytes: config.maxResponseBytes,
+        siteInfoRetry: siteInfoRetryPolicy(config),
+        logger,
+      }),
+      config,
       logger,
-    }),
+    ),
   };
 }
 
