@@ -15,7 +15,7 @@ export interface RemoteUserSync {
 }
 
 export interface RemoteUserSyncOptions {
-  readonly store: Pick<ProviderStore, 'users' | 'remoteUsers'>;
+  readonly store: Pick<ProviderStore, 'users' | 'workspaces' | 'remoteUsers'>;
   readonly logger?: ProviderLogger;
 }
 
@@ -72,6 +72,12 @@ export function createRemoteUserSync({ store, logger }: RemoteUserSyncOptions): 
       }
       if ((await store.users.listByEmail(request.email)).some((user) => user.id !== current?.id)) {
         return refuse(USER_SYNC_ANSWERS.userEditionError, 'email-taken');
+      }
+      for (const { code, role } of request.workspaces) {
+        const workspace = await store.workspaces.getByCode(code);
+        if (!workspace?.roles.includes(role)) {
+          return refuse(USER_SYNC_ANSWERS.userEditionError, `unknown workspace or role: ${code} ${role}`);
+        }
       }
 
       // The same password again must write nothing, so it is compared before anything is hashed.
