@@ -1,5 +1,12 @@
 import { Agent } from 'undici';
 
+/**
+ * undici checks its headers and body timeouts on a half-second tick, so they may fire up to that much
+ * early. A call's exact deadline is its own AbortSignal; undici's timeouts are set this much later,
+ * as a backstop that never cuts a site still within its deadline.
+ */
+export const UNDICI_TIMER_SLACK_MS = 1_000;
+
 export interface AgentOptions {
   /**
    * Time allowed to open a TCP (and TLS) connection to a site.

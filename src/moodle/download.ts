@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { RemoteDownload } from '../gateway/site.js';
+import { UNDICI_TIMER_SLACK_MS } from './agent.js';
 import { discardBody } from './discard-body.js';
 import { fail, ok, type Result, siteFailure } from './failures.js';
 import {
@@ -117,7 +118,7 @@ export function createDownloader({ dispatcher, site, logger }: DownloaderOptions
         method: 'GET',
         headers: { accept: 'application/zip, application/json;q=0.1' },
         signal: upstream.signal,
-        headersTimeout: headersTimeoutMs,
+        headersTimeout: headersTimeoutMs + UNDICI_TIMER_SLACK_MS,
         bodyTimeout: idleTimeoutMs,
       });
       const contentType = headerValue(response.headers, 'content-type') ?? '';

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
+import { UNDICI_TIMER_SLACK_MS } from './agent.js';
 import { discardBody } from './discard-body.js';
 import { encodeParams, type MoodleParams } from './encode-params.js';
 import { fail, type Result } from './failures.js';
@@ -75,8 +76,8 @@ export function createRestClient({ dispatcher, site, logger }: RestClientOptions
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body: form.toString(),
         signal: signal === undefined ? deadline : AbortSignal.any([signal, deadline]),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        headersTimeout: timeoutMs + UNDICI_TIMER_SLACK_MS,
+        bodyTimeout: timeoutMs + UNDICI_TIMER_SLACK_MS,
       });
       answered = true;
       const declared = Number(response.headers['content-length']);
