@@ -17,25 +17,32 @@ const httpUrl = z
 const timeoutMs = z.number().int().min(1).max(3_600_000);
 
 const operationTimeouts = z.strictObject({
-  /** Deadline for `core_webservice_get_site_info`. @default 10000 */
+  /** Deadline for `core_webservice_get_site_info`. @default `timeouts.siteInfoMs` */
   siteInfoMs: timeoutMs.optional(),
-  /** Deadline for the zip-creating call: a large private area takes a while to zip. @default 120000 */
+  /** Deadline for the zip-creating call: a large private area takes a while to zip. @default `timeouts.zipMs` */
   zipMs: timeoutMs.optional(),
-  /** A download has no total deadline, only this idle one (no byte for this long). @default 30000 */
+  /** A download has no total deadline, only this idle one (no byte for this long). @default `timeouts.downloadIdleMs` */
   downloadIdleMs: timeoutMs.optional(),
 });
 
 export const siteConfigSchema = z.strictObject({
+  /** The site's id in GraphQL, links and logs: a slug, unique within its tenant. */
   id: slug,
+  /** The Moodle's base URL (its `wwwroot`), e.g. `https://moodle.example.edu`; a trailing `/` is dropped. */
   url: httpUrl,
+  /** The web-service token of the site's service account (`MOODLE_SITE_<ID>_TOKEN` overrides it). */
   token: z.string().min(1, 'must not be empty'),
+  /** Shown while the site's own name (its `sitename`) is unknown, e.g. when it is down. */
   name: z.string().min(1).max(200).optional(),
   /** Shorthand for `timeouts.siteInfoMs`. */
   timeoutMs: timeoutMs.optional(),
+  /** Per-operation deadlines of this site, overriding the global `timeouts`. */
   timeouts: operationTimeouts.optional(),
   /** Higher comes first in every list of sites. @default 0 */
   priority: z.number().int().default(0),
+  /** A disabled site stays configured but is neither listed nor asked. */
   enabled: z.boolean().default(true),
+  /** The tenant (portal) the site belongs to; callers see only their tenant's sites. */
   tenant: slug.default('default'),
   /** A real Moodle, or a local provider (users are then pushed through its remote-user-synchronization endpoint). */
   kind: z.enum(['moodle', 'provider']).default('moodle'),
@@ -53,7 +60,9 @@ export const siteConfigSchema = z.strictObject({
 export const gatewayConfigSchema = z.strictObject({
   server: z
     .strictObject({
+      /** Address to listen on: `0.0.0.0` (or `::`) to accept connections from other machines. */
       host: z.string().min(1).default('localhost'),
+      /** Port to listen on; 0 picks a free one. */
       port: z.number().int().min(0).max(65_535).default(4000),
       /** The URL callers reach the gateway at, for download links; derived from the request when absent. */
       publicUrl: httpUrl.optional(),
@@ -75,9 +84,13 @@ export const gatewayConfigSchema = z.strictObject({
     }),
   timeouts: z
     .strictObject({
+      /** Deadline for a site's `core_webservice_get_site_info`; past it the site is a TIMEOUT. */
       siteInfoMs: timeoutMs.default(10_000),
+      /** Deadline for the zip-creating call: a large private area takes a while to zip. */
       zipMs: timeoutMs.default(120_000),
+      /** A download has no total deadline, only this idle one (no byte for this long). */
       downloadIdleMs: timeoutMs.default(30_000),
+      /** Time allowed to open a TCP (and TLS) connection to a site. */
       connectMs: timeoutMs.default(5_000),
     })
     .prefault({}),
@@ -185,15 +198,20 @@ export const gatewayConfigSchema = z.strictObject({
     })
     .prefault({}),
   siteInfoCacheTtlMs: z.number().int().min(0).default(300_000),
+  /** How long a site's answered info is reused (as the Moodle app does); 0 asks every time. Failures are never cached. */
   zipFileName: z
+  /** The name a user's zip is saved as: `{prefix}_{site name}_{Y-m-d-H-i-s}.zip`, as the original block names it. */
     .strictObject({
       prefix: z
+      /** The file name's first part (the block's `filename` setting). */
         .string()
         .max(100)
         .regex(/^[a-zA-Z0-9_-]*$/, 'only letters, digits, "-" and "_"')
         .default('my_privatefiles'),
       includeSiteName: z.boolean().default(true),
+      /** Put the site's name (characters other than `a-zA-Z0-9-` as `_`) after the prefix. */
       siteNameLength: z.number().int().min(1).max(255).default(150),
+      /** The site name is cut to this many characters. */
     })
     .prefault({}),
   downloadLinks: z
@@ -201,34 +219,45 @@ export const gatewayConfigSchema = z.strictObject({
       /** HMAC secret; with none, a random one per process (links die with the process). */
       secret: z.string().min(32, 'must be at least 32 characters').optional(),
       ttlSeconds: z.number().int().min(10).max(86_400).default(300),
+      /** How long a download link stays valid after `privateFilesZip` answered it. */
     })
     .prefault({}),
   provider: z
     .strictObject({
       enabled: z.boolean().default(false),
+      /** Run the local provider (a Moodle-compatible server) inside the gateway. */
       basePath: z
+      /** Where its Moodle paths are served, like a Moodle installed in a sub-directory. */
         .string()
         .regex(/^\/[a-zA-Z0-9/_-]*[a-zA-Z0-9_-]$/, 'must start with "/" and not end with "/"')
         .default('/provider'),
       dataDir: z.string().min(1).default('./data'),
+      /** The store: `provider.sqlite` and the blob directory. One gateway process writes it at a time. */
       siteName: z.string().min(1).max(200).default('Moodle Gateway local provider'),
+      /** The provider's `sitename`. */
       /** Federate the provider with this gateway as a site of this id; null to not federate. */
       federateAs: slug.nullable().default(null),
       /** Seed the demo users, files and token at start (idempotent). */
       seedDemo: z.boolean().default(false),
       maxUploadBytes: z
+      /** Largest private file accepted by `uploadPrivateFile`. */
         .number()
         .int()
         .min(1)
         .default(100 * 1024 * 1024),
       zipCompression: z.enum(['store', 'deflate']).default('store'),
+      /** `store` keeps entries uncompressed, as Moodle does; `deflate` trades CPU for size. */
       cleanup: z
+      /** The scheduled deletion of generated zips and unreferenced blobs (`moodle-gateway cleanup` runs it now). */
         .strictObject({
           cron: z.string().min(1).default('0 * * * *'),
+          /** When it runs (cron syntax, server time; six fields for seconds). */
           maxAgeHours: z.number().positive().default(24),
+          /** Generated zips older than this are deleted. */
         })
         .prefault({}),
       trustedProxies: z.array(z.string()).default([]),
+      /** Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed for tokens' IP restriction. */
     })
     .prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
