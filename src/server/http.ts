@@ -24,16 +24,22 @@ export interface ShutdownOptions {
   readonly logger: Logger;
 }
 
+const IDLE_SWEEP_MS = 100;
+
 /** Stops accepting, lets in-flight work finish up to the grace period, then cuts what is left. */
 export async function shutdown({ app, graceMs = 10_000, release, logger }: ShutdownOptions): Promise<void> {
   const timer = setTimeout(() => {
     logger.warn({ graceMs }, 'grace period over: closing the connections still open');
     app.server.closeAllConnections();
   }, graceMs);
+  // Closing the server only ends the connections idle at that moment; a keep-alive connection whose
+  // request (a download) ends later would hold the process until the grace period. Sweep them.
+  const sweeper = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS);
   try {
     await app.close();
   } finally {
     clearTimeout(timer);
+    clearInterval(sweeper);
     await release?.();
   }
 }
