@@ -17,7 +17,12 @@ import type { UserSync } from '../gateway/user-sync.js';
 import type { UserSyncAdmin } from '../provider/user-sync/user-sync-admin.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { registerDownloadRoute } from './download-route.js';
+import type { Readiness } from './health.js';
 import { loggablePath } from './logger.js';
+import type { GatewayMetrics } from './metrics.js';
+import { registerMetricsRoute } from './metrics-route.js';
+import { registerRequestContext, requestIdFor } from './request-context.js';
+import { useGraphQLMetrics } from './use-graphql-metrics.js';
 
 export interface AppDependencies {
   readonly schema: GraphQLSchema;
@@ -36,6 +41,10 @@ export interface AppDependencies {
   readonly userSyncAdmin?: UserSyncAdmin | null;
   /** Answers `/readyz`: our own store and config only, never a remote site. */
   readonly isReady?: () => boolean;
+  /** Answers `/readyz` with each check and the sites' last known health; wins over `isReady`. */
+  readonly readiness?: Readiness;
+  /** Serves `/metrics` and counts GraphQL operations and HTTP requests when given. */
+  readonly metrics?: GatewayMetrics;
 }
 
 interface ServerContext {
@@ -53,7 +62,10 @@ export function createApp(deps: AppDependencies): FastifyInstance {
     bodyLimit: 1024 * 1024,
     // Download links carry their signed grant in the path.
     routerOptions: { maxParamLength: 4096 },
+    genReqId: requestIdFor,
   });
+  registerRequestContext(app);
+  if (deps.metrics) registerMetricsRoute(app, deps.metrics);
 
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
@@ -72,6 +84,7 @@ export function createApp(deps: AppDependencies): FastifyInstance {
     graphqlEndpoint: '/graphql',
     graphiql: deps.graphiql ?? true,
     landingPage: false,
+    plugins: deps.metrics ? [useGraphQLMetrics({ onOperation: deps.metrics.graphqlOperation })] : [],
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),
@@ -114,6 +127,11 @@ export function createApp(deps: AppDependencies): FastifyInstance {
   app.get('/', (_request, reply) => reply.redirect('/graphql'));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
+    if (deps.readiness) {
+      const { ready, checks, sites } = await deps.readiness.report();
+      reply.header('cache-control', 'no-store');
+      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks, sites });
+    }
     const ready = deps.isReady?.() ?? true;
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
   });

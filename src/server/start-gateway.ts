@@ -1,19 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Dispatcher } from 'undici';
 import type { GatewayConfig, SiteConfig } from '../config/config-schema.js';
+import { observeSite } from '../gateway/observed-site.js';
 import { createPrivateFiles } from '../gateway/private-files.js';
 import { createSignedLinks } from '../gateway/signed-links.js';
 import { createSiteInfoCache } from '../gateway/site-info-cache.js';
 import { createSiteRegistry, type RegisteredSite, type SiteRegistry } from '../gateway/site-registry.js';
 import { createAgent } from '../moodle/agent.js';
-import { createRemoteSite } from '../moodle/remote-site.js';
 import { schema } from '../schema/index.js';
+import { circuitStatesOf, withCircuits } from './circuit-states.js';
 import { createApp } from './create-app.js';
-import { guardSite, siteInfoRetryPolicy } from './guard-site.js';
+import { guardSite } from './guard-site.js';
+import { combineSiteObservers, createReadiness, createSiteHealthTracker } from './health.js';
 import { listen, shutdown } from './http.js';
-import { mountProvider } from './mount-provider.js';
+import { createMetrics, type GatewayMetrics } from './metrics.js';
+import { type MountedProvider, mountProvider } from './mount-provider.js';
+import { remoteEntry } from './remote-entry.js';
 import { createGatewayUserSync, selfSyncCredentials } from './user-sync-targets.js';
 
 export interface RunningGateway {
@@ -23,24 +26,71 @@ export interface RunningGateway {
   readonly registry: SiteRegistry;
   /** The demo's provider token, when the demo was seeded (shown once, at start). */
   readonly demoToken: string | null;
+  /** What `/metrics` exports. */
+  readonly metrics: GatewayMetrics;
+  /** The mounted local provider, when enabled. */
+  readonly provider: MountedProvider | null;
   /** Stops accepting, lets in-flight work finish within the grace period, closes pools, cron and store. */
   close(): Promise<void>;
 }
 
+export interface StartGatewayOptions {
+  /** @default a new `createMetrics()` */
+  readonly metrics?: GatewayMetrics;
+}
+
 /** The composition root: config → agent, registry, provider → app → listening server. */
-export async function startGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
+export async function startGateway(
+  config: GatewayConfig,
+  logger: Logger,
+  { metrics = createMetrics() }: StartGatewayOptions = {},
+): Promise<RunningGateway> {
   const agent = createAgent({ connectTimeoutMs: config.timeouts.connectMs });
-  const toEntry = (site: SiteConfig, url = site.url): RegisteredSite =>
-    remoteEntry(config, agent, logger, site, url);
+  const siteHealth = createSiteHealthTracker();
+  const siteObserver = combineSiteObservers(metrics.siteCalls, siteHealth);
+  const toEntry = (site: SiteConfig, url = site.url): RegisteredSite => {
+    const entry = remoteEntry(config, agent, logger, site, url);
+    const guarded = guardSite(entry.site, config, logger);
+    // Observed outside the breaker, so that its CIRCUIT_OPEN answers are counted too; the observed
+    // site keeps the breaker's `circuit()` readable.
+    return { ...entry, site: observeSite(guarded, { tenant: entry.tenant, observer: siteObserver }) };
+  };
   const registry = createSiteRegistry(config.sites.map((site) => toEntry(site)));
 
   const secret = linkSecret(config, logger);
   const links = createSignedLinks({ secret, ttlSeconds: config.downloadLinks.ttlSeconds });
-  const siteInfoCache = createSiteInfoCache({ ttlMs: config.siteInfoCacheTtlMs });
+  const siteInfoCache = createSiteInfoCache({
+    ttlMs: config.siteInfoCacheTtlMs,
+    onLookup: (entry, hit) => metrics.siteInfoCacheLookup({ tenant: entry.tenant, site: entry.id, hit }),
+  });
   const privateFiles = createPrivateFiles({ links, fileName: config.zipFileName });
   const users = createGatewayUserSync({ config, dispatcher: agent, logger });
 
-  const provider = config.provider.enabled ? await mountProvider(config.provider, logger) : null;
+  const provider = config.provider.enabled
+    ? await mountProvider(config.provider, logger, {
+        zipBuilt: metrics.zipBuilt,
+        cleanupRan: metrics.cleanupRan,
+      })
+    : null;
+  const tenants = [...new Set(['default', ...config.sites.map((site) => site.tenant)])];
+  const circuits = circuitStatesOf(registry, () => tenants);
+  metrics.setCircuitStateSource(circuits);
+  const readiness = createReadiness({
+    checks: [
+      // Reaching this point means the configuration parsed; a reload that fails would flip it.
+      { name: 'config', check: () => undefined },
+      ...(provider ? [{ name: 'store', check: () => provider.checkStore() }] : []),
+    ],
+    sites: () =>
+      withCircuits(
+        siteHealth.snapshot(
+          tenants.flatMap((tenant) =>
+            registry.list(tenant, { includeDisabled: true }).map((entry) => ({ tenant, site: entry.id })),
+          ),
+        ),
+        circuits(),
+      ),
+  });
   const app = createApp({
     schema,
     registry,
@@ -50,6 +100,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     logger,
     ...(config.server.publicUrl !== undefined && { publicUrl: config.server.publicUrl }),
     isReady: () => provider?.isReady() ?? true,
+    readiness,
+    metrics,
     userSync: users.userSync,
     userSyncAdmin: provider?.userSyncAdmin ?? null,
   });
@@ -92,42 +144,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     app,
     registry,
     demoToken: provider?.demoToken ?? null,
+    metrics,
+    provider,
     close: () => shutdown({ app, graceMs: config.server.shutdownGraceMs, release, logger }),
-  };
-}
-
-function remoteEntry(
-  config: GatewayConfig,
-  dispatcher: Dispatcher,
-  logger: Logger,
-  site: SiteConfig,
-  url: string,
-): RegisteredSite {
-  const timeouts = {
-    siteInfoMs: site.timeouts?.siteInfoMs ?? site.timeoutMs ?? config.timeouts.siteInfoMs,
-    zipMs: site.timeouts?.zipMs ?? config.timeouts.zipMs,
-    downloadIdleMs: site.timeouts?.downloadIdleMs ?? config.timeouts.downloadIdleMs,
-  };
-  return {
-    id: site.id,
-    name: site.name ?? null,
-    url,
-    tenant: site.tenant,
-    priority: site.priority,
-    enabled: site.enabled,
-    timeouts,
-    site: guardSite(
-      createRemoteSite({
-        site: { id: site.id, url, token: site.token },
-        dispatcher,
-        timeouts: { ...timeouts, downloadHeadersMs: timeouts.zipMs },
-        maxResponseBytes: config.maxResponseBytes,
-        siteInfoRetry: siteInfoRetryPolicy(config),
-        logger,
-      }),
-      config,
-      logger,
-    ),
   };
 }
 
