@@ -4,9 +4,12 @@ export const MASK = '********';
 // By name rather than by path, so that a secret added to the schema later is masked without anyone
 // remembering to list it here.
 const SECRET_KEY =
-  /^(?:key|hash)$|(?:token|secret|password|passphrase|apikey|api_key|privatekey|private_key|credentials?)s?$/i;
+  /^(?:key|hash)$|(?:token|secret|password|passphrase|privatekey|private_key|credentials?)s?$/i;
 
-/** Whether a configuration key holds a secret (`token`, `downloadLinks.secret`, `apiKeys`, …). */
+/**
+ * Whether a configuration key holds a secret (`token`, `downloadLinks.secret`, `key`, …). A list of
+ * API keys by their SHA-256 (`auth.apiKeys`) is not one: its ids and roles stay readable.
+ */
 export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
 }
