@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent } from '../src/moodle/agent.js';
 import { createRemoteSite } from '../src/moodle/remote-site.js';
-import { runCli } from './support/cli-process.js';
+import { runCli, runCliHere } from './support/cli-process.js';
 import { type LaunchedProvider, launchRestProvider } from './support/rest-provider-launcher.js';
 
 describe('moodle-gateway cleanup', () => {
@@ -48,7 +48,7 @@ describe('moodle-gateway cleanup', () => {
     });
     expect(await provider.provider.store.zips.listOlderThan(Number.MAX_SAFE_INTEGER)).toHaveLength(0);
 
-    const again = await runCli(['cleanup', '--data-dir', provider.dataDir, '--max-age-hours', '0.0001']);
+    const again = await runCliHere(['cleanup', '--data-dir', provider.dataDir, '--max-age-hours', '0.0001']);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(
       /^Cleaned .+: deleted 0 zip\(s\) older than 0\.0001 h; freed \d+ unreferenced blob\(s\)/,
@@ -56,7 +56,7 @@ describe('moodle-gateway cleanup', () => {
   });
 
   it('refuses a directory holding no provider store (exit 2) rather than creating one', async () => {
-    const run = await runCli(['cleanup', '--data-dir', empty]);
+    const run = await runCliHere(['cleanup', '--data-dir', empty]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('No provider store in');
   });

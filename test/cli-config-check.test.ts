@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { MASK } from '../src/config/mask-secrets.js';
-import { type CliRun, runCli } from './support/cli-process.js';
+import { type CliRun, runCli, runCliHere } from './support/cli-process.js';
 
 const SITE_TOKEN = 'f00dfeedf00dfeedf00dfeedf00dfeed';
 const ENV_TOKEN = 'beefcafebeefcafebeefcafebeefcafe';
@@ -35,15 +35,13 @@ describe('moodle-gateway config check', () => {
       bad,
       stringify({ server: { port: 'eighty' }, sites: [{ id: 'Bad Id', url: 'ftp://x', token: '' }] }),
     );
-    [valid, validJson, invalid] = await Promise.all([
-      runCli(['config', 'check', '--config', good], {
-        env: { MOODLE_SITE_SCIENCES_TOKEN: ENV_TOKEN, PORT: '9090' },
-      }),
-      runCli(['config', 'check', '--config', good, '--json'], {
-        env: { MOODLE_SITE_SCIENCES_TOKEN: ENV_TOKEN },
-      }),
-      runCli(['config', 'check', '--config', bad]),
-    ]);
+    valid = await runCli(['config', 'check', '--config', good], {
+      env: { MOODLE_SITE_SCIENCES_TOKEN: ENV_TOKEN, PORT: '9090' },
+    });
+    validJson = await runCliHere(['config', 'check', '--config', good, '--json'], {
+      MOODLE_SITE_SCIENCES_TOKEN: ENV_TOKEN,
+    });
+    invalid = await runCliHere(['config', 'check', '--config', bad]);
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });

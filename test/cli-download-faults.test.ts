@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { runCli, spawnCli } from './support/cli-process.js';
+import { runCliHere, spawnCli } from './support/cli-process.js';
 import {
   type Behaviour,
   behaviours,
@@ -59,7 +59,7 @@ describe('moodle-gateway download when the transfer goes wrong', () => {
 
   it('a connection cut mid-body fails with exit 1 and a clear message, leaving no file or temp file', async () => {
     const out = join(dir, 'broken');
-    const run = await runCli([
+    const run = await runCliHere([
       'download',
       '--config',
       config,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { type CliRun, runCli } from './support/cli-process.js';
+import { type CliRun, runCli, runCliHere } from './support/cli-process.js';
 import { type LaunchedProvider, launchRestProvider } from './support/rest-provider-launcher.js';
 import { readZip } from './support/zip-read.js';
 
@@ -29,20 +29,25 @@ describe('moodle-gateway download', () => {
     for (const sub of ['out', 'cwd', 'failures']) await mkdir(join(dir, sub));
     await writeFile(join(dir, 'failures', 'taken.zip'), 'keep me');
     const base = ['download', '--config', config, '--site', 'lettres'];
-    const commands: Record<string, [string[], string?]> = {
-      saved: [[...base, '--user', 'alice', '--out', join(dir, 'out', 'alice.zip')]],
-      named: [[...base, '--user', 'alice'], join(dir, 'cwd')],
-      unknownUser: [[...base, '--user', 'nobody', '--out', join(dir, 'failures', 'nobody.zip')]],
-      emptyArea: [[...base, '--user', 'bob', '--out', join(dir, 'failures', 'bob.zip')]],
-      exists: [[...base, '--user', 'alice', '--out', join(dir, 'failures', 'taken.zip')]],
-      unknownSite: [['download', '--config', config, '--site', 'nope', '--user', 'alice']],
-    };
-    const done = await Promise.all(
-      Object.values(commands).map(([args, cwd]) => runCli(args, cwd === undefined ? {} : { cwd })),
+    // Downloads run as their own processes, side by side; usage errors in this one.
+    const [saved, named, unknownUser] = await Promise.all([
+      runCli([...base, '--user', 'alice', '--out', join(dir, 'out', 'alice.zip')]),
+      runCli([...base, '--user', 'alice'], { cwd: join(dir, 'cwd') }),
+      runCli([...base, '--user', 'nobody', '--out', join(dir, 'failures', 'nobody.zip')]),
+    ]);
+    runs.set('saved', saved).set('named', named).set('unknownUser', unknownUser);
+    runs.set(
+      'emptyArea',
+      await runCliHere([...base, '--user', 'bob', '--out', join(dir, 'failures', 'bob.zip')]),
     );
-    Object.keys(commands).forEach((name, index) => {
-      runs.set(name, done[index] as CliRun);
-    });
+    runs.set(
+      'exists',
+      await runCliHere([...base, '--user', 'alice', '--out', join(dir, 'failures', 'taken.zip')]),
+    );
+    runs.set(
+      'unknownSite',
+      await runCliHere(['download', '--config', config, '--site', 'nope', '--user', 'alice']),
+    );
   });
   afterAll(async () => {
     await provider?.close();

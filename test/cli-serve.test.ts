@@ -47,32 +47,23 @@ describe('moodle-gateway serve and provider', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('serve runs the gateway (health, readiness, metrics) and stops cleanly on SIGTERM', async () => {
-    const child = spawnCli(['serve', '--config', config]);
-    const ready = await waitForLogLine(child, (line) => line.msg === 'gateway ready');
-    const base = new URL(String(ready.url)).origin;
-    expect(await get(`${base}/healthz`)).toMatchObject({ status: 200 });
-    const readyz = await get(`${base}/readyz`);
-    expect(readyz.status).toBe(200);
-    expect(JSON.parse(readyz.text)).toMatchObject({ status: 'ready', checks: { config: 'ok', store: 'ok' } });
-    expect((await get(`${base}/metrics`)).text).toContain('moodle_gateway_http_request_duration_seconds');
-    expect(await stop(child)).toBe(0);
-  });
-
-  it('src/main.ts (npm start) is the same serve, and --port wins over the configuration', async () => {
+  it('src/main.ts (npm start) runs serve, the default command: --port wins, health, readiness and metrics answer, SIGTERM stops it cleanly', async () => {
     const port = await freePort();
     const root = fileURLToPath(new URL('..', import.meta.url));
     const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
     const child = spawn(
       process.execPath,
       ['--import', tsx, join(root, 'src/main.ts'), '--config', config, '--port', String(port)],
-      {
-        env: { PATH: process.env.PATH, LOG_FORMAT: 'json' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      { env: { PATH: process.env.PATH, LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const ready = await waitForLogLine(child, (line) => line.msg === 'gateway ready');
-    expect(new URL(String(ready.url)).port).toBe(String(port));
+    const base = new URL(String(ready.url)).origin;
+    expect(new URL(base).port).toBe(String(port));
+    expect(await get(`${base}/healthz`)).toMatchObject({ status: 200 });
+    const readyz = await get(`${base}/readyz`);
+    expect(readyz.status).toBe(200);
+    expect(JSON.parse(readyz.text)).toMatchObject({ status: 'ready', checks: { config: 'ok', store: 'ok' } });
+    expect((await get(`${base}/metrics`)).text).toContain('moodle_gateway_http_request_duration_seconds');
     expect(await stop(child)).toBe(0);
   });
 

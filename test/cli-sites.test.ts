@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { type CliRun, runCli } from './support/cli-process.js';
+import { type CliRun, runCli, runCliHere } from './support/cli-process.js';
 import { type LaunchedProvider, launchRestProvider } from './support/rest-provider-launcher.js';
 
 const WRONG_TOKEN = '0123456789abcdef0123456789abcdef';
@@ -47,28 +47,22 @@ describe('moodle-gateway sites', () => {
             enabled: false,
             name: 'Old archive',
           },
+          { id: 'down', url: 'http://127.0.0.1:9', token: WRONG_TOKEN, timeoutMs: 3000 },
         ],
       }),
     );
-    const downConfig = join(dir, 'down.yaml');
-    await writeFile(
-      downConfig,
-      stringify({ sites: [{ id: 'down', url: 'http://127.0.0.1:9', token: WRONG_TOKEN }] }),
-    );
-    // Each command is its own process; they run side by side.
-    const commands: Record<string, string[]> = {
-      healthy: ['sites', 'check', '--config', healthyConfig],
-      mixed: ['sites', 'check', '--config', mixedConfig],
-      mixedJson: ['sites', 'check', '--config', mixedConfig, '--json'],
-      down: ['sites', 'check', '--config', downConfig, '--timeout', '3000'],
-      list: ['sites', 'list', '--config', mixedConfig],
-      listJson: ['sites', 'list', '--config', mixedConfig, '--json'],
-      add: ['sites', 'add', 'newsite', 'https://moodle.example.edu'],
-      remove: ['sites', 'remove', 'lettres'],
-      missing: ['sites', 'check', '--config', join(dir, 'nope.yaml')],
-    };
-    const done = await Promise.all(Object.values(commands).map((args) => runCli(args)));
-    runs = Object.fromEntries(Object.keys(commands).map((name, index) => [name, done[index] as CliRun]));
+    // `sites check` runs as its own process, side by side; the rest in this one.
+    const [healthyRun, mixed, mixedJson] = await Promise.all([
+      runCli(['sites', 'check', '--config', healthyConfig]),
+      runCli(['sites', 'check', '--config', mixedConfig]),
+      runCli(['sites', 'check', '--config', mixedConfig, '--json']),
+    ]);
+    runs = { healthy: healthyRun as CliRun, mixed: mixed as CliRun, mixedJson: mixedJson as CliRun };
+    runs.list = await runCliHere(['sites', 'list', '--config', mixedConfig]);
+    runs.listJson = await runCliHere(['sites', 'list', '--config', mixedConfig, '--json']);
+    runs.add = await runCliHere(['sites', 'add', 'newsite', 'https://moodle.example.edu']);
+    runs.remove = await runCliHere(['sites', 'remove', 'lettres']);
+    runs.missing = await runCliHere(['sites', 'check', '--config', join(dir, 'nope.yaml')]);
   });
   afterAll(async () => {
     await Promise.all([lettres?.close(), sciences?.close()]);
@@ -92,7 +86,7 @@ describe('moodle-gateway sites', () => {
     expect(revoked).toMatch(/failed\s+INVALID_TOKEN\s+\S/);
     const archive = stdout.split('\n').find((line) => line.startsWith('archive'));
     expect(archive).toMatch(/Old archive.*disabled\s+-\s+not checked: disabled/);
-    expect(stderr).toContain('1 enabled site(s) failed: revoked.');
+    expect(stderr).toContain('2 enabled site(s) failed: down, revoked.');
   });
 
   it('sites check --json gives the same facts to scripts, and never a token', () => {
@@ -108,6 +102,7 @@ describe('moodle-gateway sites', () => {
     expect(checks.map((check) => [check.id, check.status, check.code])).toEqual([
       ['lettres', 'ok', null],
       ['archive', 'disabled', null],
+      ['down', 'failed', 'UNREACHABLE'],
       ['revoked', 'failed', 'INVALID_TOKEN'],
       ['sciences', 'ok', null],
     ]);
@@ -119,9 +114,9 @@ describe('moodle-gateway sites', () => {
   });
 
   it('sites check reports an unreachable site as UNREACHABLE within its deadline', () => {
-    const { code, stdout } = run('down');
+    const { code, stdout } = run('mixed');
     expect(code).toBe(1);
-    expect(stdout).toMatch(/down\s+-\s+-\s+\S+\s+failed\s+UNREACHABLE/);
+    expect(stdout).toMatch(/\ndown\s+-\s+-\s+\S+\s+failed\s+UNREACHABLE/);
   });
 
   it('sites list shows the configured sites without their tokens', () => {
@@ -134,7 +129,7 @@ describe('moodle-gateway sites', () => {
       id: string;
       token?: string;
     }[];
-    expect(listed.map((site) => site.id)).toEqual(['lettres', 'archive', 'revoked', 'sciences']);
+    expect(listed.map((site) => site.id)).toEqual(['lettres', 'archive', 'down', 'revoked', 'sciences']);
     expect(listed.every((site) => site.token === undefined)).toBe(true);
     expect(stdout).not.toContain(lettres.token);
   });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runCli as runCliMain } from '../../src/cli/run-cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -111,4 +112,29 @@ export function stop(child: ChildProcess, timeoutMs = 10_000): Promise<number | 
     });
     child.kill('SIGTERM');
   });
+}
+
+/**
+ * Runs `moodle-gateway …` inside this process, through the same `runCli` the binary calls, with its
+ * output captured: for commands whose process adds nothing to the test (usage errors, listings).
+ */
+export async function runCliHere(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCliMain(args, {
+    stdout: {
+      write: (text: string) => {
+        stdout += text;
+        return true;
+      },
+    },
+    stderr: {
+      write: (text: string) => {
+        stderr += text;
+        return true;
+      },
+    },
+    env: { LOG_FORMAT: 'json', ...env },
+  });
+  return { code, stdout, stderr };
 }
