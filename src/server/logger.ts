@@ -52,7 +52,13 @@ export function createLogger({
   if (human) {
     return pino(
       options,
-      pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }),
+      pretty({
+        colorize: true,
+        sync: true,
+        singleLine: true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname,service',
+      }),
     );
   }
   return pino(options);
