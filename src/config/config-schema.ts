@@ -197,69 +197,70 @@ export const gatewayConfigSchema = z.strictObject({
       openMs: timeoutMs.default(30_000),
     })
     .prefault({}),
-  siteInfoCacheTtlMs: z.number().int().min(0).default(300_000),
   /** How long a site's answered info is reused (as the Moodle app does); 0 asks every time. Failures are never cached. */
-  zipFileName: z
+  siteInfoCacheTtlMs: z.number().int().min(0).default(300_000),
   /** The name a user's zip is saved as: `{prefix}_{site name}_{Y-m-d-H-i-s}.zip`, as the original block names it. */
+  zipFileName: z
     .strictObject({
-      prefix: z
       /** The file name's first part (the block's `filename` setting). */
+      prefix: z
         .string()
         .max(100)
         .regex(/^[a-zA-Z0-9_-]*$/, 'only letters, digits, "-" and "_"')
         .default('my_privatefiles'),
-      includeSiteName: z.boolean().default(true),
       /** Put the site's name (characters other than `a-zA-Z0-9-` as `_`) after the prefix. */
-      siteNameLength: z.number().int().min(1).max(255).default(150),
+      includeSiteName: z.boolean().default(true),
       /** The site name is cut to this many characters. */
+      siteNameLength: z.number().int().min(1).max(255).default(150),
     })
     .prefault({}),
   downloadLinks: z
     .strictObject({
       /** HMAC secret; with none, a random one per process (links die with the process). */
       secret: z.string().min(32, 'must be at least 32 characters').optional(),
-      ttlSeconds: z.number().int().min(10).max(86_400).default(300),
       /** How long a download link stays valid after `privateFilesZip` answered it. */
+      ttlSeconds: z.number().int().min(10).max(86_400).default(300),
     })
     .prefault({}),
   provider: z
     .strictObject({
-      enabled: z.boolean().default(false),
       /** Run the local provider (a Moodle-compatible server) inside the gateway. */
-      basePath: z
+      enabled: z.boolean().default(false),
       /** Where its Moodle paths are served, like a Moodle installed in a sub-directory. */
+      basePath: z
         .string()
         .regex(/^\/[a-zA-Z0-9/_-]*[a-zA-Z0-9_-]$/, 'must start with "/" and not end with "/"')
         .default('/provider'),
-      dataDir: z.string().min(1).default('./data'),
       /** The store: `provider.sqlite` and the blob directory. One gateway process writes it at a time. */
-      siteName: z.string().min(1).max(200).default('Moodle Gateway local provider'),
+      dataDir: z.string().min(1).default('./data'),
       /** The provider's `sitename`. */
+      siteName: z.string().min(1).max(200).default('Moodle Gateway local provider'),
       /** Federate the provider with this gateway as a site of this id; null to not federate. */
       federateAs: slug.nullable().default(null),
       /** Seed the demo users, files and token at start (idempotent). */
       seedDemo: z.boolean().default(false),
-      maxUploadBytes: z
       /** Largest private file accepted by `uploadPrivateFile`. */
+      maxUploadBytes: z
         .number()
         .int()
         .min(1)
         .default(100 * 1024 * 1024),
-      zipCompression: z.enum(['store', 'deflate']).default('store'),
       /** `store` keeps entries uncompressed, as Moodle does; `deflate` trades CPU for size. */
-      cleanup: z
+      zipCompression: z.enum(['store', 'deflate']).default('store'),
       /** The scheduled deletion of generated zips and unreferenced blobs (`moodle-gateway cleanup` runs it now). */
+      cleanup: z
         .strictObject({
-          cron: z.string().min(1).default('0 * * * *'),
           /** When it runs (cron syntax, server time; six fields for seconds). */
-          maxAgeHours: z.number().positive().default(24),
+          cron: z.string().min(1).default('0 * * * *'),
           /** Generated zips older than this are deleted. */
+          maxAgeHours: z.number().positive().default(24),
         })
         .prefault({}),
-      trustedProxies: z.array(z.string()).default([]),
       /** Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed for tokens' IP restriction. */
+      trustedProxies: z.array(z.string()).default([]),
     })
     .prefault({}),
+  /** `debug` adds a line for every successful site call; `info` logs requests and failures. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
