@@ -213,3 +213,34 @@ describe('ExternalSite.status through the gateway', () => {
     expect(gateway.logLines.some((line) => line.includes('circuit open: flaky'))).toBe(true);
   });
 });
+
+describe('a half-open site whose probe is under way', () => {
+  it('answers the other requests CIRCUIT_OPEN at once instead of making them wait for the probe', async () => {
+    const hanging = await startFaultInjector(behaviours.neverAnswer());
+    const gateway = await startTestGateway({
+      retries: { siteInfo: 0 },
+      circuitBreaker: { failureThreshold: 1, openMs: 300 },
+      sites: [{ id: 'hanging', url: hanging.url, token: 'hanging-token-0123456789', timeoutMs: 800 }],
+    });
+    const infoOf = async () => {
+      const { body } = await gateway.graphql<{ externalSites: { info: { code?: string } }[] }>(
+        '{ externalSites { info { ... on SiteFailure { code } } } }',
+      );
+      return body.data?.externalSites[0]?.info.code;
+    };
+    try {
+      expect(await infoOf()).toBe('TIMEOUT');
+      await sleep(350);
+      const probe = infoOf();
+      await sleep(100);
+      const started = performance.now();
+      expect(await infoOf()).toBe('CIRCUIT_OPEN');
+      expect(performance.now() - started).toBeLessThan(400);
+      expect(await probe).toBe('TIMEOUT');
+      expect(hanging.requests).toHaveLength(2);
+    } finally {
+      await gateway.close();
+      await hanging.close();
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import type { Result } from '../moodle/failures.js';
+import { circuitOf } from './circuit-breaker.js';
 import type { SiteInfo } from './site.js';
 import type { RegisteredSite } from './site-registry.js';
 
@@ -36,7 +37,12 @@ export function createSiteInfoCache({
       const fromCache = cached !== undefined && cached.expiresAt > now();
       onLookup?.(entry, fromCache || pending !== undefined);
       if (fromCache) return Promise.resolve(cached.value);
-      if (pending) return pending;
+      if (pending) {
+        // The call in flight is the probe of a half-open circuit: the others are answered at once by
+        // the breaker (CIRCUIT_OPEN) rather than made to wait for the probe, maybe to its deadline.
+        const circuit = circuitOf(entry.site);
+        return circuit === undefined || circuit.state === 'CLOSED' ? pending : entry.site.getSiteInfo();
+      }
       // No caller's signal here: the call is shared, so one caller leaving must not cancel it for the others.
       const call = entry.site
         .getSiteInfo()
