@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
-import { parsePrometheus, valueOf } from './support/prometheus-text.js';
+import { parsePrometheus, sampleSum } from './support/prometheus-text.js';
 
 describe('circuit state in /metrics', () => {
   let gateway: TestGateway;
@@ -21,20 +21,20 @@ describe('circuit state in /metrics', () => {
     const query = '{ externalSites { id info { __typename ... on SiteFailure { code } } } }';
     const scrape = async () => parsePrometheus(await (await request(`${gateway.url}/metrics`)).body.text());
     const closed = await scrape();
-    expect(valueOf(closed, 'moodle_gateway_site_circuit_state', { site: 'down', state: 'closed' })).toBe(1);
+    expect(sampleSum(closed, 'moodle_gateway_site_circuit_state', { site: 'down', state: 'closed' })).toBe(1);
 
     await gateway.graphql(query);
     const answer = await gateway.graphql<{ externalSites: { info: { code: string } }[] }>(query);
     expect(answer.body.data?.externalSites[0]?.info.code).toBe('CIRCUIT_OPEN');
 
     const open = await scrape();
-    expect(valueOf(open, 'moodle_gateway_site_circuit_state', { site: 'down', state: 'open' })).toBe(1);
-    expect(valueOf(open, 'moodle_gateway_site_circuit_state', { site: 'down', state: 'closed' })).toBe(0);
-    expect(valueOf(open, 'moodle_gateway_site_failures_total', { site: 'down', code: 'UNREACHABLE' })).toBe(
+    expect(sampleSum(open, 'moodle_gateway_site_circuit_state', { site: 'down', state: 'open' })).toBe(1);
+    expect(sampleSum(open, 'moodle_gateway_site_circuit_state', { site: 'down', state: 'closed' })).toBe(0);
+    expect(sampleSum(open, 'moodle_gateway_site_failures_total', { site: 'down', code: 'UNREACHABLE' })).toBe(
       1,
     );
-    expect(valueOf(open, 'moodle_gateway_site_failures_total', { site: 'down', code: 'CIRCUIT_OPEN' })).toBe(
-      1,
-    );
+    expect(
+      sampleSum(open, 'moodle_gateway_site_failures_total', { site: 'down', code: 'CIRCUIT_OPEN' }),
+    ).toBe(1);
   });
 });

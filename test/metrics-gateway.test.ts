@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
-import { parsePrometheus, type Sample, valueOf } from './support/prometheus-text.js';
+import { parsePrometheus, type Sample, sampleSum } from './support/prometheus-text.js';
 import { type LaunchedProvider, launchRestProvider } from './support/rest-provider-launcher.js';
 
 const SITES = `query Sites { externalSites { id info { __typename } } }`;
@@ -59,7 +59,7 @@ describe('/metrics after known traffic', () => {
     const deadline = Date.now() + 5000;
     do {
       samples = await scrape();
-      if (valueOf(samples, 'moodle_gateway_provider_cleanup_runs_total') > 0) break;
+      if (sampleSum(samples, 'moodle_gateway_provider_cleanup_runs_total') > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     } while (Date.now() < deadline);
   });
@@ -72,10 +72,10 @@ describe('/metrics after known traffic', () => {
   it('counts each remote call in the latency histogram, by site, function and outcome', () => {
     // The second query and the zip's name lookup are answered by the cache.
     const ok = { site: 'lettres', function: fn, outcome: 'ok' };
-    expect(valueOf(samples, 'moodle_gateway_site_request_duration_seconds_count', ok)).toBe(1);
-    expect(valueOf(samples, 'moodle_gateway_site_request_duration_seconds_sum', ok)).toBeGreaterThan(0);
+    expect(sampleSum(samples, 'moodle_gateway_site_request_duration_seconds_count', ok)).toBe(1);
+    expect(sampleSum(samples, 'moodle_gateway_site_request_duration_seconds_sum', ok)).toBeGreaterThan(0);
     expect(
-      valueOf(samples, 'moodle_gateway_site_request_duration_seconds_count', {
+      sampleSum(samples, 'moodle_gateway_site_request_duration_seconds_count', {
         site: 'lettres',
         function: 'block_my_external_privatefiles_get_private_files_zip',
       }),
@@ -84,66 +84,66 @@ describe('/metrics after known traffic', () => {
 
   it('counts failures by code, and a failure is never cached', () => {
     expect(
-      valueOf(samples, 'moodle_gateway_site_failures_total', {
+      sampleSum(samples, 'moodle_gateway_site_failures_total', {
         site: 'revoked',
         function: fn,
         code: 'INVALID_TOKEN',
       }),
     ).toBe(2);
-    expect(valueOf(samples, 'moodle_gateway_site_failures_total', { site: 'lettres' })).toBe(0);
+    expect(sampleSum(samples, 'moodle_gateway_site_failures_total', { site: 'lettres' })).toBe(0);
   });
 
   it('counts site-info cache hits and misses', () => {
-    expect(valueOf(samples, 'moodle_gateway_site_info_cache_misses_total', { site: 'lettres' })).toBe(1);
-    expect(valueOf(samples, 'moodle_gateway_site_info_cache_hits_total', { site: 'lettres' })).toBe(2);
-    expect(valueOf(samples, 'moodle_gateway_site_info_cache_misses_total', { site: 'revoked' })).toBe(2);
+    expect(sampleSum(samples, 'moodle_gateway_site_info_cache_misses_total', { site: 'lettres' })).toBe(1);
+    expect(sampleSum(samples, 'moodle_gateway_site_info_cache_hits_total', { site: 'lettres' })).toBe(2);
+    expect(sampleSum(samples, 'moodle_gateway_site_info_cache_misses_total', { site: 'revoked' })).toBe(2);
   });
 
   it('counts the bytes streamed to a download client, and no download stays active', () => {
     expect(downloaded).toBeGreaterThan(50_000);
-    expect(valueOf(samples, 'moodle_gateway_download_bytes_total', { site: 'lettres' })).toBe(downloaded);
-    expect(valueOf(samples, 'moodle_gateway_downloads_total', { site: 'lettres', outcome: 'complete' })).toBe(
-      1,
-    );
-    expect(valueOf(samples, 'moodle_gateway_downloads_active')).toBe(0);
+    expect(sampleSum(samples, 'moodle_gateway_download_bytes_total', { site: 'lettres' })).toBe(downloaded);
+    expect(
+      sampleSum(samples, 'moodle_gateway_downloads_total', { site: 'lettres', outcome: 'complete' }),
+    ).toBe(1);
+    expect(sampleSum(samples, 'moodle_gateway_downloads_active')).toBe(0);
   });
 
   it('times and sizes the zips the embedded provider builds', () => {
     expect(
-      valueOf(samples, 'moodle_gateway_provider_zip_build_duration_seconds_count', { outcome: 'created' }),
+      sampleSum(samples, 'moodle_gateway_provider_zip_build_duration_seconds_count', { outcome: 'created' }),
     ).toBe(1);
-    expect(valueOf(samples, 'moodle_gateway_provider_zip_size_bytes_count')).toBe(1);
-    expect(valueOf(samples, 'moodle_gateway_provider_zip_size_bytes_sum')).toBeGreaterThan(1000);
+    expect(sampleSum(samples, 'moodle_gateway_provider_zip_size_bytes_count')).toBe(1);
+    expect(sampleSum(samples, 'moodle_gateway_provider_zip_size_bytes_sum')).toBeGreaterThan(1000);
   });
 
   it('counts the provider cleanup runs', () => {
     expect(
-      valueOf(samples, 'moodle_gateway_provider_cleanup_runs_total', { outcome: 'ok' }),
+      sampleSum(samples, 'moodle_gateway_provider_cleanup_runs_total', { outcome: 'ok' }),
     ).toBeGreaterThanOrEqual(1);
-    expect(valueOf(samples, 'moodle_gateway_provider_cleanup_last_run_timestamp_seconds')).toBeGreaterThan(
+    expect(sampleSum(samples, 'moodle_gateway_provider_cleanup_last_run_timestamp_seconds')).toBeGreaterThan(
       Date.now() / 1000 - 60,
     );
   });
 
   it('counts GraphQL operations by type and name, with their durations', () => {
     expect(
-      valueOf(samples, 'moodle_gateway_graphql_operations_total', {
+      sampleSum(samples, 'moodle_gateway_graphql_operations_total', {
         type: 'query',
         name: 'Sites',
         outcome: 'ok',
       }),
     ).toBe(2);
-    expect(valueOf(samples, 'moodle_gateway_graphql_operations_total', { type: 'query', name: 'Zip' })).toBe(
-      2,
-    );
     expect(
-      valueOf(samples, 'moodle_gateway_graphql_operation_duration_seconds_count', { name: 'Sites' }),
+      sampleSum(samples, 'moodle_gateway_graphql_operations_total', { type: 'query', name: 'Zip' }),
+    ).toBe(2);
+    expect(
+      sampleSum(samples, 'moodle_gateway_graphql_operation_duration_seconds_count', { name: 'Sites' }),
     ).toBe(2);
   });
 
   it('labels HTTP requests by route pattern, never by the link itself', () => {
     expect(
-      valueOf(samples, 'moodle_gateway_http_request_duration_seconds_count', {
+      sampleSum(samples, 'moodle_gateway_http_request_duration_seconds_count', {
         route: '/download/:link',
         status: '200',
       }),
@@ -154,7 +154,7 @@ describe('/metrics after known traffic', () => {
   it('moves when more traffic comes', async () => {
     await gateway.graphql(SITES);
     const after = await scrape();
-    expect(valueOf(after, 'moodle_gateway_graphql_operations_total', { name: 'Sites' })).toBe(3);
-    expect(valueOf(after, 'moodle_gateway_site_failures_total', { site: 'revoked' })).toBe(3);
+    expect(sampleSum(after, 'moodle_gateway_graphql_operations_total', { name: 'Sites' })).toBe(3);
+    expect(sampleSum(after, 'moodle_gateway_site_failures_total', { site: 'revoked' })).toBe(3);
   });
 });

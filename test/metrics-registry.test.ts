@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type CircuitStateSample, createMetrics } from '../src/server/metrics.js';
-import { parsePrometheus, valueOf } from './support/prometheus-text.js';
+import { parsePrometheus, sampleSum } from './support/prometheus-text.js';
 
 const scrape = async (metrics: ReturnType<typeof createMetrics>) => parsePrometheus(await metrics.render());
 
@@ -9,8 +9,8 @@ describe('createMetrics', () => {
     const a = createMetrics({ collectDefaultMetrics: false });
     const b = createMetrics({ collectDefaultMetrics: false });
     a.graphqlOperation({ type: 'query', name: 'Sites', outcome: 'ok', seconds: 0.01 });
-    expect(valueOf(await scrape(a), 'moodle_gateway_graphql_operations_total')).toBe(1);
-    expect(valueOf(await scrape(b), 'moodle_gateway_graphql_operations_total')).toBe(0);
+    expect(sampleSum(await scrape(a), 'moodle_gateway_graphql_operations_total')).toBe(1);
+    expect(sampleSum(await scrape(b), 'moodle_gateway_graphql_operations_total')).toBe(0);
   });
 
   it('includes the process metrics unless told not to', async () => {
@@ -22,18 +22,22 @@ describe('createMetrics', () => {
 
   it('reads the circuit states from the hook at every scrape, one series per state', async () => {
     const metrics = createMetrics({ collectDefaultMetrics: false });
-    expect(valueOf(await scrape(metrics), 'moodle_gateway_site_circuit_state')).toBe(0);
+    expect(sampleSum(await scrape(metrics), 'moodle_gateway_site_circuit_state')).toBe(0);
     let states: CircuitStateSample[] = [{ tenant: 'default', site: 'lettres', state: 'open' }];
     metrics.setCircuitStateSource(() => states);
     const open = await scrape(metrics);
-    expect(valueOf(open, 'moodle_gateway_site_circuit_state', { site: 'lettres', state: 'open' })).toBe(1);
-    expect(valueOf(open, 'moodle_gateway_site_circuit_state', { site: 'lettres', state: 'closed' })).toBe(0);
+    expect(sampleSum(open, 'moodle_gateway_site_circuit_state', { site: 'lettres', state: 'open' })).toBe(1);
+    expect(sampleSum(open, 'moodle_gateway_site_circuit_state', { site: 'lettres', state: 'closed' })).toBe(
+      0,
+    );
     states = [{ tenant: 'default', site: 'lettres', state: 'half-open' }];
     const probing = await scrape(metrics);
     expect(
-      valueOf(probing, 'moodle_gateway_site_circuit_state', { site: 'lettres', state: 'half-open' }),
+      sampleSum(probing, 'moodle_gateway_site_circuit_state', { site: 'lettres', state: 'half-open' }),
     ).toBe(1);
-    expect(valueOf(probing, 'moodle_gateway_site_circuit_state', { site: 'lettres', state: 'open' })).toBe(0);
+    expect(sampleSum(probing, 'moodle_gateway_site_circuit_state', { site: 'lettres', state: 'open' })).toBe(
+      0,
+    );
   });
 
   it('caps the distinct GraphQL operation names callers can create, counting the rest as other', async () => {
@@ -41,7 +45,7 @@ describe('createMetrics', () => {
     for (const name of ['A', 'B', 'C', 'D', 'A', null])
       metrics.graphqlOperation({ type: 'query', name, outcome: 'ok' });
     const samples = await scrape(metrics);
-    const count = (name: string) => valueOf(samples, 'moodle_gateway_graphql_operations_total', { name });
+    const count = (name: string) => sampleSum(samples, 'moodle_gateway_graphql_operations_total', { name });
     expect([count('A'), count('B'), count('other'), count('anonymous')]).toEqual([2, 1, 2, 1]);
   });
 
@@ -54,11 +58,11 @@ describe('createMetrics', () => {
       at: 1_700_000_060_000,
     });
     const samples = await scrape(metrics);
-    expect(valueOf(samples, 'moodle_gateway_provider_cleanup_runs_total', { outcome: 'failed' })).toBe(1);
-    expect(valueOf(samples, 'moodle_gateway_provider_cleanup_runs_total', { outcome: 'ok' })).toBe(1);
-    expect(valueOf(samples, 'moodle_gateway_provider_cleanup_deleted_zips_total')).toBe(3);
-    expect(valueOf(samples, 'moodle_gateway_provider_cleanup_freed_bytes_total')).toBe(2048);
-    expect(valueOf(samples, 'moodle_gateway_provider_cleanup_last_run_timestamp_seconds')).toBe(
+    expect(sampleSum(samples, 'moodle_gateway_provider_cleanup_runs_total', { outcome: 'failed' })).toBe(1);
+    expect(sampleSum(samples, 'moodle_gateway_provider_cleanup_runs_total', { outcome: 'ok' })).toBe(1);
+    expect(sampleSum(samples, 'moodle_gateway_provider_cleanup_deleted_zips_total')).toBe(3);
+    expect(sampleSum(samples, 'moodle_gateway_provider_cleanup_freed_bytes_total')).toBe(2048);
+    expect(sampleSum(samples, 'moodle_gateway_provider_cleanup_last_run_timestamp_seconds')).toBe(
       1_700_000_060,
     );
   });

@@ -25,7 +25,7 @@ export function parsePrometheus(text: string): Sample[] {
  * The sum of the samples named `name` whose labels include `labels` (0 when none): a counter across
  * the labels left out.
  */
-export function valueOf(
+export function sampleSum(
   samples: readonly Sample[],
   name: string,
   labels: Record<string, string> = {},
