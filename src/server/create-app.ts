@@ -1,3 +1,4 @@
+import { createFetch } from '@whatwg-node/fetch';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -8,12 +9,14 @@ import Fastify, {
 import type { GraphQLSchema } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import type { Policy } from '../auth/policy.js';
 import { createLoaders } from '../gateway/loaders.js';
 import type { PrivateFiles } from '../gateway/private-files.js';
 import type { SignedLinks } from '../gateway/signed-links.js';
 import type { SiteInfoCache } from '../gateway/site-info-cache.js';
 import type { SiteRegistry } from '../gateway/site-registry.js';
 import type { UserSync } from '../gateway/user-sync.js';
+import type { ProviderAdmin } from '../provider/provider-admin.js';
 import type { UserSyncAdmin } from '../provider/user-sync/user-sync-admin.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { registerDownloadRoute } from './download-route.js';
@@ -22,7 +25,9 @@ import { loggablePath } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import { registerRequestContext, requestIdFor } from './request-context.js';
+import { type GraphQLLimits, graphqlHardening, registerSecurity, type SecurityOptions } from './security.js';
 import { useGraphQLMetrics } from './use-graphql-metrics.js';
+import { useStableErrorCodes } from './use-stable-error-codes.js';
 
 export interface AppDependencies {
   readonly schema: GraphQLSchema;
@@ -35,6 +40,17 @@ export interface AppDependencies {
   readonly publicUrl?: string;
   /** @default true */
   readonly graphiql?: boolean;
+  /** Authentication, rate limits and CORS; the rules of `policy` decide the rest. */
+  readonly security: SecurityOptions & { readonly policy: Policy; readonly downloadsPerUser: number };
+  readonly graphql: GraphQLLimits & {
+    /** Operations in one batched request; 0 refuses batches. */
+    readonly maxBatch: number;
+    readonly maxBodyBytes: number;
+    /** Largest uploaded file (multipart); Yoga holds a file in memory up to this while parsing. */
+    readonly maxUploadBytes: number;
+  };
+  /** The local provider's management, when the provider runs in this process. */
+  readonly providerAdmin?: ProviderAdmin | null;
   /** Pushes users to the sites (`syncUser`). */
   readonly userSync?: UserSync;
   /** The local provider's security tokens, workspaces and registrations, when it runs in this process. */
@@ -53,18 +69,19 @@ interface ServerContext {
 }
 
 /** Builds the HTTP app (GraphQL, downloads, health). It never listens: `http.ts` hosts it. */
-export function createApp(deps: AppDependencies): FastifyInstance {
+export async function createApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { schema, registry, siteInfoCache, privateFiles, links, logger, publicUrl } = deps;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify's own request lines carry the full URL; ours leave out query strings and link capabilities.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1024 * 1024,
+    bodyLimit: deps.graphql.maxBodyBytes,
     // Download links carry their signed grant in the path.
     routerOptions: { maxParamLength: 4096 },
     genReqId: requestIdFor,
   });
   registerRequestContext(app);
+  await registerSecurity(app, deps.security);
   if (deps.metrics) registerMetricsRoute(app, deps.metrics);
 
   app.addHook('onResponse', async (request, reply) => {
@@ -82,9 +99,24 @@ export function createApp(deps: AppDependencies): FastifyInstance {
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
+    // CORS is answered by the host (configured origins only); Yoga's own default would allow any.
+    cors: false,
     graphiql: deps.graphiql ?? true,
     landingPage: false,
-    plugins: deps.metrics ? [useGraphQLMetrics({ onOperation: deps.metrics.graphqlOperation })] : [],
+    fetchAPI: createFetch({
+      formDataLimits: {
+        fileSize: deps.graphql.maxUploadBytes,
+        files: 1,
+        fields: 10,
+        fieldSize: deps.graphql.maxBodyBytes,
+      },
+    }),
+    batching: deps.graphql.maxBatch > 0 ? { limit: deps.graphql.maxBatch } : false,
+    plugins: [
+      ...graphqlHardening(deps.graphql),
+      useStableErrorCodes(),
+      ...(deps.metrics ? [useGraphQLMetrics({ onOperation: deps.metrics.graphqlOperation })] : []),
+    ],
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),
@@ -95,7 +127,10 @@ export function createApp(deps: AppDependencies): FastifyInstance {
       const baseUrl = publicUrl ?? `${req.protocol}://${req.host}`;
       const requestLogger = logger.child({ reqId: req.id });
       return {
-        tenant: 'default',
+        caller: req.caller,
+        policy: deps.security.policy,
+        tenant: req.caller.tenant,
+        providerAdmin: deps.providerAdmin ?? null,
         ...(deps.userSync && { userSync: deps.userSync }),
         userSyncAdmin: deps.userSyncAdmin ?? null,
         registry,
@@ -119,6 +154,8 @@ export function createApp(deps: AppDependencies): FastifyInstance {
         reply.header(key, value);
       });
       reply.status(response.status);
+      // A refused upload is not read to its end: closing the connection is what lets the client see the answer.
+      if (response.status === 413) reply.header('connection', 'close');
       reply.send(response.body);
       return reply;
     },
@@ -136,6 +173,6 @@ export function createApp(deps: AppDependencies): FastifyInstance {
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
   });
 
-  registerDownloadRoute(app, { links, registry, logger });
+  registerDownloadRoute(app, { links, registry, logger, maxPerUser: deps.security.downloadsPerUser });
   return app;
 }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { createAuthenticator, sha256Hex } from '../auth/authenticate.js';
+import { createPolicy } from '../auth/policy.js';
 import type { GatewayConfig, SiteConfig } from '../config/config-schema.js';
 import { observeSite } from '../gateway/observed-site.js';
 import { createPrivateFiles } from '../gateway/private-files.js';
@@ -26,6 +28,11 @@ export interface RunningGateway {
   readonly registry: SiteRegistry;
   /** The demo's provider token, when the demo was seeded (shown once, at start). */
   readonly demoToken: string | null;
+  /**
+   * An admin API key made up for the demo when no caller is configured at all (no API key, no JWT),
+   * so that the demo works at once; shown once, at start, never logged.
+   */
+  readonly demoAdminKey: string | null;
   /** What `/metrics` exports. */
   readonly metrics: GatewayMetrics;
   /** The mounted local provider, when enabled. */
@@ -72,6 +79,10 @@ export async function startGateway(
         cleanupRan: metrics.cleanupRan,
       })
     : null;
+  const demoAdminKey =
+    config.provider.seedDemo && config.auth.apiKeys.length === 0 && config.auth.jwt === undefined
+      ? randomBytes(24).toString('base64url')
+      : null;
   const tenants = [...new Set(['default', ...config.sites.map((site) => site.tenant)])];
   const circuits = circuitStatesOf(registry, () => tenants);
   metrics.setCircuitStateSource(circuits);
@@ -91,7 +102,7 @@ export async function startGateway(
         circuits(),
       ),
   });
-  const app = createApp({
+  const app = await createApp({
     schema,
     registry,
     siteInfoCache,
@@ -102,6 +113,36 @@ export async function startGateway(
     isReady: () => provider?.isReady() ?? true,
     readiness,
     metrics,
+    security: {
+      authenticate: createAuthenticator({
+        ...config.auth,
+        apiKeys: [
+          ...config.auth.apiKeys,
+          ...(demoAdminKey === null
+            ? []
+            : [
+                {
+                  id: 'demo-admin',
+                  sha256: sha256Hex(demoAdminKey),
+                  role: 'admin' as const,
+                  tenant: 'default',
+                },
+              ]),
+        ],
+      }),
+      policy: createPolicy({ anonymous: config.auth.anonymous }),
+      rateLimit: config.rateLimit,
+      downloadsPerUser: config.rateLimit.downloadsPerUser,
+      corsOrigins: config.corsOrigins,
+    },
+    graphql: {
+      ...config.graphql,
+      maxUploadBytes: config.provider.maxUploadBytes,
+      // Off in production unless asked for: they show the whole schema to anyone.
+      introspection: config.graphql.introspection ?? process.env.NODE_ENV !== 'production',
+    },
+    graphiql: config.graphql.graphiql ?? process.env.NODE_ENV !== 'production',
+    providerAdmin: provider?.admin ?? null,
     userSync: users.userSync,
     userSyncAdmin: provider?.userSyncAdmin ?? null,
   });
@@ -144,6 +185,7 @@ export async function startGateway(
     app,
     registry,
     demoToken: provider?.demoToken ?? null,
+    demoAdminKey,
     metrics,
     provider,
     close: () => shutdown({ app, graceMs: config.server.shutdownGraceMs, release, logger }),
