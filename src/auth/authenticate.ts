@@ -20,7 +20,7 @@ export interface ApiKeyOptions {
   readonly id: string;
   /** SHA-256 of the key, lower-case hex. */
   readonly sha256: string;
-  readonly role: 'service' | 'admin';
+  readonly role: 'service' | 'admin' | 'tenant-admin';
   readonly tenant: string;
 }
 

@@ -3,7 +3,7 @@ export type Caller =
   | { readonly role: 'anonymous'; readonly tenant: string; readonly ip: string }
   | { readonly role: 'user'; readonly tenant: string; readonly username: string; readonly ip: string }
   | {
-      readonly role: 'service' | 'admin';
+      readonly role: 'service' | 'admin' | 'tenant-admin';
       readonly tenant: string;
       readonly keyId: string;
       readonly ip: string;

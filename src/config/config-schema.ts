@@ -123,7 +123,8 @@ export const gatewayConfigSchema = z.strictObject({
           z.strictObject({
             id: slug,
             sha256: z.string().regex(/^[a-f0-9]{64}$/, 'must be the SHA-256 of the key, in lower-case hex'),
-            role: z.enum(['service', 'admin']),
+            /** `admin` manages everything, every tenant included; `tenant-admin` only its own tenant's sites. */
+            role: z.enum(['service', 'admin', 'tenant-admin']),
             tenant: slug.default('default'),
           }),
         )
@@ -258,6 +259,16 @@ export const gatewayConfigSchema = z.strictObject({
         .prefault({}),
       /** Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed for tokens' IP restriction. */
       trustedProxies: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  /** Sites and tenants added at run time by the registry's mutations. */
+  registry: z
+    .strictObject({
+      /**
+       * Holds `registry.sqlite`. Unset: the provider's `dataDir` when the provider is enabled; otherwise
+       * the registry lives in memory and what it holds is lost at a restart (a warning says so).
+       */
+      dataDir: z.string().min(1).optional(),
     })
     .prefault({}),
   /** `debug` adds a line for every successful site call; `info` logs requests and failures. */

@@ -7,6 +7,10 @@ export interface RegisteredSite {
   readonly tenant: string;
   readonly priority: number;
   readonly enabled: boolean;
+  /** A hidden site is left out of the lists of callers who do not manage sites. @default true */
+  readonly visible?: boolean;
+  /** Vouched for by the registry's admin (shown to callers; set for configuration sites). @default true */
+  readonly trusted?: boolean;
   /** Per-site deadlines, already resolved against the global defaults. */
   readonly timeouts: { readonly siteInfoMs: number; readonly zipMs: number; readonly downloadIdleMs: number };
   readonly site: MoodleSite;

@@ -17,6 +17,9 @@ export const builder = new SchemaBuilder<{
     /** Holds when the caller may read the private files of this username. */
     filesOf: string;
     admin: boolean;
+    /** Holds when the caller may manage the sites of this tenant. */
+    manageSitesOf: string;
+    manageTenants: boolean;
   };
 }>({
   defaultFieldNullability: false,
@@ -28,6 +31,8 @@ export const builder = new SchemaBuilder<{
       siteDetails: policy.canSeeSiteDetails(caller),
       filesOf: (username: string) => policy.canReadFilesOf(caller, username),
       admin: policy.canAdminister(caller),
+      manageSitesOf: (tenant: string) => policy.canManageSitesOf(caller, tenant),
+      manageTenants: policy.canManageTenants(caller),
     }),
     unauthorizedError: (_parent, { caller }) =>
       caller.role === 'anonymous'

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { Caller } from '../auth/caller.js';
 import type { Policy } from '../auth/policy.js';
+import type { BundleRequests } from '../gateway/bundle-requests.js';
 import type { GatewayLoaders } from '../gateway/loaders.js';
 import type { PrivateFiles } from '../gateway/private-files.js';
+import type { SiteHub } from '../gateway/site-hub.js';
 import type { SiteRegistry } from '../gateway/site-registry.js';
 import type { UserSync } from '../gateway/user-sync.js';
 import type { ProviderAdmin } from '../provider/provider-admin.js';
@@ -19,6 +21,10 @@ export interface GraphQLContext {
   readonly loaders: GatewayLoaders;
   /** The local provider's management, when the provider runs in this process. */
   readonly providerAdmin: ProviderAdmin | null;
+  /** The site registry's management (tenants, registered sites); absent, its operations say so. */
+  readonly hub?: SiteHub;
+  /** Signs links to the all-sites bundle; absent, the bundle is not offered. */
+  readonly bundles?: BundleRequests;
   /** Pushes users to the sites (`syncUser`); absent, the mutation says user synchronization is off. */
   readonly userSync?: UserSync;
   /** The local provider's security tokens, workspaces and registrations, when it runs in this process. */

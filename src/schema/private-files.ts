@@ -40,10 +40,16 @@ const PrivateFilesZipResult = builder.unionType('PrivateFilesZipResult', {
   types: [PrivateFilesZipRef, SiteFailureRef],
 });
 
+/** The enabled sites of the caller's tenant that it sees listed: hidden ones only for those who manage them. */
+export function listedSites(context: GraphQLContext): RegisteredSite[] {
+  const unlisted = context.policy.canSeeUnlistedSites(context.caller);
+  return context.registry.list(context.tenant).filter((entry) => unlisted || entry.visible !== false);
+}
+
 const MAX_USERNAME_LENGTH = 100;
 
 /** Usernames go to Moodle exactly as given (Moodle matches them exactly), so they are checked, never trimmed. */
-function checkUsername(username: string): void {
+export function checkUsername(username: string): void {
   if (username.length === 0) throw badUserInput('username', 'must not be empty');
   if (username.length > MAX_USERNAME_LENGTH) {
     throw badUserInput('username', `must be at most ${MAX_USERNAME_LENGTH} characters`);
@@ -65,7 +71,13 @@ async function zipFor(
   if (!result.ok) return siteFailureValue(entry, result.failure);
   // A link is a capability: who asked for it is on record.
   context.logger.info(
-    { caller: callerLabel(context.caller), site: entry.id, username, expiresAt: result.value.expiresAt },
+    {
+      caller: callerLabel(context.caller),
+      tenant: entry.tenant,
+      site: entry.id,
+      username,
+      expiresAt: result.value.expiresAt,
+    },
     'download link issued',
   );
   return result.value;
@@ -93,7 +105,7 @@ builder.queryFields((t) => ({
     resolve: async (_root, { username }, context) => {
       checkUsername(username);
       const outcomes = await fanOut(
-        context.registry.list(context.tenant),
+        listedSites(context),
         async (entry) => ({ ok: true, value: await zipFor(entry, username, context) }) as const,
         { deadlineMs: (entry) => entry.timeouts.siteInfoMs + entry.timeouts.zipMs, logger: context.logger },
       );

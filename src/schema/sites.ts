@@ -30,7 +30,7 @@ const SiteInfoResult = builder.unionType('SiteInfoResult', {
   types: [SiteInfoRef, SiteFailureRef],
 });
 
-const ExternalSiteRef = builder.objectRef<RegisteredSite>('ExternalSite').implement({
+export const ExternalSiteRef = builder.objectRef<RegisteredSite>('ExternalSite').implement({
   description: 'A configured Moodle platform.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Stable slug, used to name the site in other operations.' }),
@@ -77,8 +77,13 @@ builder.queryFields((t) => ({
     description: 'Every configured site, in priority order; each is asked for its info in parallel.',
     args: { includeDisabled: t.arg.boolean({ defaultValue: false, description: 'Admins only.' }) },
     authScopes: { listSites: true },
-    resolve: (_root, { includeDisabled }, { registry, tenant, caller, policy }) =>
-      registry.list(tenant, { includeDisabled: (includeDisabled ?? false) && policy.canAdminister(caller) }),
+    resolve: (_root, { includeDisabled }, { registry, tenant, caller, policy }) => {
+      // Hidden sites are listed only for those who manage the tenant's sites.
+      const unlisted = policy.canSeeUnlistedSites(caller);
+      return registry
+        .list(tenant, { includeDisabled: (includeDisabled ?? false) && unlisted })
+        .filter((entry) => unlisted || entry.visible !== false);
+    },
   }),
   externalSite: t.field({
     type: ExternalSiteRef,
@@ -87,7 +92,7 @@ builder.queryFields((t) => ({
     authScopes: { listSites: true },
     resolve: (_root, { id }, { registry, tenant, caller, policy }) => {
       const entry = registry.get(tenant, id);
-      return entry && (entry.enabled || policy.canAdminister(caller)) ? entry : null;
+      return entry && (entry.enabled || policy.canSeeUnlistedSites(caller)) ? entry : null;
     },
   }),
 }));

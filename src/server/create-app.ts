@@ -10,20 +10,26 @@ import type { GraphQLSchema } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Policy } from '../auth/policy.js';
+import type { BundleLinks } from '../gateway/bundle-links.js';
+import type { BundleRequests } from '../gateway/bundle-requests.js';
 import { createLoaders } from '../gateway/loaders.js';
 import type { PrivateFiles } from '../gateway/private-files.js';
 import type { SignedLinks } from '../gateway/signed-links.js';
+import type { SiteHub } from '../gateway/site-hub.js';
 import type { SiteInfoCache } from '../gateway/site-info-cache.js';
 import type { SiteRegistry } from '../gateway/site-registry.js';
 import type { UserSync } from '../gateway/user-sync.js';
+import type { ZipFileNameOptions } from '../gateway/zip-file-name.js';
 import type { ProviderAdmin } from '../provider/provider-admin.js';
 import type { UserSyncAdmin } from '../provider/user-sync/user-sync-admin.js';
 import type { GraphQLContext } from '../schema/context.js';
+import { registerBundleRoute } from './bundle-route.js';
 import { registerDownloadRoute } from './download-route.js';
 import type { Readiness } from './health.js';
 import { loggablePath } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import { registerMetricsRoute } from './metrics-route.js';
+import { registerPage } from './page-route.js';
 import { registerRequestContext, requestIdFor } from './request-context.js';
 import { type GraphQLLimits, graphqlHardening, registerSecurity, type SecurityOptions } from './security.js';
 import { useGraphQLMetrics } from './use-graphql-metrics.js';
@@ -61,6 +67,14 @@ export interface AppDependencies {
   readonly readiness?: Readiness;
   /** Serves `/metrics` and counts GraphQL operations and HTTP requests when given. */
   readonly metrics?: GatewayMetrics;
+  /** The site registry's management (tenants, registered sites). */
+  readonly hub?: SiteHub;
+  /** The all-sites bundle: its links (GraphQL) and its route. */
+  readonly bundles?: {
+    readonly requests: BundleRequests;
+    readonly links: BundleLinks;
+    readonly fileName: ZipFileNameOptions;
+  };
 }
 
 interface ServerContext {
@@ -133,6 +147,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         providerAdmin: deps.providerAdmin ?? null,
         ...(deps.userSync && { userSync: deps.userSync }),
         userSyncAdmin: deps.userSyncAdmin ?? null,
+        ...(deps.hub && { hub: deps.hub }),
+        ...(deps.bundles && { bundles: deps.bundles.requests }),
         registry,
         privateFiles,
         baseUrl,
@@ -161,7 +177,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     },
   });
 
-  app.get('/', (_request, reply) => reply.redirect('/graphql'));
+  registerPage(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     if (deps.readiness) {
@@ -174,5 +190,9 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   });
 
   registerDownloadRoute(app, { links, registry, logger, maxPerUser: deps.security.downloadsPerUser });
+  if (deps.bundles) {
+    const { links: bundleLinks, fileName } = deps.bundles;
+    registerBundleRoute(app, { links: bundleLinks, registry, siteInfoCache, fileName, logger });
+  }
   return app;
 }

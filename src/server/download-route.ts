@@ -6,6 +6,7 @@ import type { DownloadGrant, SignedLinks } from '../gateway/signed-links.js';
 import type { RegisteredSite, SiteRegistry } from '../gateway/site-registry.js';
 import type { SiteFailure } from '../moodle/failures.js';
 import { errorPage } from './error-page.js';
+import { PAGE_HEADERS } from './page-route.js';
 
 export interface DownloadRouteDependencies {
   readonly links: SignedLinks;
@@ -77,7 +78,7 @@ async function streamDownload(
   if (!opened.ok) {
     reply.raw.off('close', onClientGone);
     logger.warn(
-      { site: grant.site, code: opened.failure.code, err: opened.failure.cause },
+      { tenant: grant.tenant, site: grant.site, code: opened.failure.code, err: opened.failure.cause },
       'download failed',
     );
     return sendSiteFailure(request, reply, grant.site, entry.url, opened.failure);
@@ -99,13 +100,16 @@ async function streamDownload(
   reply.raw.writeHead(200, headers);
   try {
     await pipeline(body, reply.raw);
-    logger.info({ site: grant.site, username: grant.username }, 'download complete');
+    logger.info({ tenant: grant.tenant, site: grant.site, username: grant.username }, 'download complete');
   } catch (error) {
     // Headers are gone: only cutting the connection tells the client the file is incomplete.
     reply.raw.destroy();
     body.destroy();
     if (!upstream.signal.aborted) {
-      logger.warn({ site: grant.site, err: error }, 'download aborted after the first byte');
+      logger.warn(
+        { tenant: grant.tenant, site: grant.site, err: error },
+        'download aborted after the first byte',
+      );
     }
   } finally {
     reply.raw.off('close', onClientGone);
@@ -139,6 +143,7 @@ function sendError(
   );
   return reply
     .status(status)
+    .headers(PAGE_HEADERS)
     .header('content-type', page.contentType)
     .header('cache-control', 'no-store')
     .send(page.body);

@@ -1,3 +1,5 @@
+import { plainWordsFor } from '../gateway/failure-words.js';
+
 export interface ErrorPageContent {
   readonly status: number;
   readonly code: string;
@@ -12,18 +14,28 @@ export function errorPage(content: ErrorPageContent, accept: string | undefined)
     return {
       contentType: 'application/json; charset=utf-8',
       body: JSON.stringify({
-        error: { code: content.code, message: content.message, siteUrl: content.siteUrl },
+        error: {
+          code: content.code,
+          message: content.message,
+          hint: plainWordsFor(content.code) ?? undefined,
+          siteUrl: content.siteUrl,
+        },
       }),
     };
   }
   const link = content.siteUrl
     ? `<p><a href="${escapeHtml(content.siteUrl)}">Go to ${escapeHtml(content.siteUrl)}</a></p>`
     : '';
+  // What it means for the person first, in plain words; the site's own message after, for whoever helps them.
+  const plain = plainWordsFor(content.code);
+  const what = plain
+    ? `<p class="what">${escapeHtml(plain)}</p><p class="detail">${escapeHtml(content.message)}</p>`
+    : `<p class="what">${escapeHtml(content.message)}</p>`;
   return {
     contentType: 'text/html; charset=utf-8',
     body: `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Download failed</title></head>
-<body><h1>Download failed</h1><p>${escapeHtml(content.message)}</p>${link}<p><small>${escapeHtml(content.code)} · ${content.status}</small></p></body></html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Download failed</title><link rel="stylesheet" href="/assets/page.css"></head>
+<body class="error-page"><main><h1>Download failed</h1>${what}${link}<p><a href="/">Back to your files</a></p><p class="detail"><small>${escapeHtml(content.code)} · ${content.status}</small></p></main></body></html>
 `,
   };
 }

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { createAuthenticator, sha256Hex } from '../auth/authenticate.js';
 import { createPolicy } from '../auth/policy.js';
 import type { GatewayConfig, SiteConfig } from '../config/config-schema.js';
+import { createBundleLinks } from '../gateway/bundle-links.js';
+import { createBundleRequests } from '../gateway/bundle-requests.js';
 import { observeSite } from '../gateway/observed-site.js';
 import { createPrivateFiles } from '../gateway/private-files.js';
 import { createSignedLinks } from '../gateway/signed-links.js';
@@ -19,6 +21,7 @@ import { listen, shutdown } from './http.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { type MountedProvider, mountProvider } from './mount-provider.js';
 import { remoteEntry } from './remote-entry.js';
+import { createGatewayHub } from './site-hub-wiring.js';
 import { createGatewayUserSync, selfSyncCredentials } from './user-sync-targets.js';
 
 export interface RunningGateway {
@@ -56,8 +59,9 @@ export async function startGateway(
   const siteHealth = createSiteHealthTracker();
   const siteObserver = combineSiteObservers(metrics.siteCalls, siteHealth);
   const toEntry = (site: SiteConfig, url = site.url): RegisteredSite => {
-    const entry = remoteEntry(config, agent, logger, site, url);
-    const guarded = guardSite(entry.site, config, logger);
+    const siteLogger = logger.child({ tenant: site.tenant });
+    const entry = remoteEntry(config, agent, siteLogger, site, url);
+    const guarded = guardSite(entry.site, config, siteLogger);
     // Observed outside the breaker, so that its CIRCUIT_OPEN answers are counted too; the observed
     // site keeps the breaker's `circuit()` readable.
     return { ...entry, site: observeSite(guarded, { tenant: entry.tenant, observer: siteObserver }) };
@@ -72,6 +76,17 @@ export async function startGateway(
   });
   const privateFiles = createPrivateFiles({ links, fileName: config.zipFileName });
   const users = createGatewayUserSync({ config, dispatcher: agent, logger });
+  // Registered sites join the configured ones in the registry before anything is served.
+  const { hub, store: registryStore } = await createGatewayHub({
+    config,
+    dispatcher: agent,
+    logger,
+    registry,
+    toEntry: (site) => toEntry(site),
+    users,
+    siteInfoCache,
+  });
+  const bundleLinks = createBundleLinks({ secret, ttlSeconds: config.downloadLinks.ttlSeconds });
 
   const provider = config.provider.enabled
     ? await mountProvider(config.provider, logger, {
@@ -83,19 +98,20 @@ export async function startGateway(
     config.provider.seedDemo && config.auth.apiKeys.length === 0 && config.auth.jwt === undefined
       ? randomBytes(24).toString('base64url')
       : null;
-  const tenants = [...new Set(['default', ...config.sites.map((site) => site.tenant)])];
-  const circuits = circuitStatesOf(registry, () => tenants);
+  const tenants = () => hub.tenants().map((tenant) => tenant.id);
+  const circuits = circuitStatesOf(registry, tenants);
   metrics.setCircuitStateSource(circuits);
   const readiness = createReadiness({
     checks: [
       // Reaching this point means the configuration parsed; a reload that fails would flip it.
       { name: 'config', check: () => undefined },
       ...(provider ? [{ name: 'store', check: () => provider.checkStore() }] : []),
+      { name: 'registry', check: () => registryStore.check() },
     ],
     sites: () =>
       withCircuits(
         siteHealth.snapshot(
-          tenants.flatMap((tenant) =>
+          tenants().flatMap((tenant) =>
             registry.list(tenant, { includeDisabled: true }).map((entry) => ({ tenant, site: entry.id })),
           ),
         ),
@@ -145,11 +161,18 @@ export async function startGateway(
     providerAdmin: provider?.admin ?? null,
     userSync: users.userSync,
     userSyncAdmin: provider?.userSyncAdmin ?? null,
+    hub,
+    bundles: {
+      requests: createBundleRequests({ links: bundleLinks, fileName: config.zipFileName }),
+      links: bundleLinks,
+      fileName: config.zipFileName,
+    },
   });
   if (provider) await app.register(provider.routes, { prefix: config.provider.basePath });
 
   const release = async () => {
     await provider?.close();
+    await registryStore.close();
     await agent.close();
   };
   let url: URL;
