@@ -19,7 +19,8 @@ export async function serveCommand(flags: ConfigFlags, io: CliIo): Promise<void>
   if (gateway.demoToken !== null) {
     printLine(
       io.stderr,
-      `\nmoodle-gateway demo: open ${graphql} and try\n` +
+      `\nmoodle-gateway demo: open ${new URL('/', graphql)} for the page (sign in with a key or a user's token),\n` +
+        `or ${graphql} and try\n` +
         '  { externalSites { id name info { __typename ... on SiteInfo { sitename release } } } }\n' +
         '  { privateFilesZip(site: "local", username: "alice") { __typename ... on PrivateFilesZip { filename downloadUrl } ... on SiteFailure { code message } } }\n',
     );
