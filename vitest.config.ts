@@ -12,6 +12,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/secret-scan-setup.ts'],
+    // Fails a test file that leaves a socket, server, timer or child process behind.
+    setupFiles: ['test/support/active-handles-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
