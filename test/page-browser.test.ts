@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +68,9 @@ describe('the page at /, in Chromium: a signed-in user retrieves their files fro
         { id: 'broken', url: broken.url, token: 'broken-moodle-token-0123456789', priority: 1 },
       ],
     });
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: run "bash scripts/ensure-chromium.sh" (npm test does it first)`);
+    }
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     context = await browser.newContext({ acceptDownloads: true, viewport: { width: 900, height: 800 } });
     page = await context.newPage();
