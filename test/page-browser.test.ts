@@ -69,7 +69,9 @@ describe('the page at /, in Chromium: a signed-in user retrieves their files fro
       ],
     });
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: run "bash scripts/ensure-chromium.sh" (npm test does it first)`);
+      throw new Error(
+        `${CHROMIUM} is missing: run "bash scripts/ensure-chromium.sh" (npm test does it first)`,
+      );
     }
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     context = await browser.newContext({ acceptDownloads: true, viewport: { width: 900, height: 800 } });
