@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Agent } from 'undici';
+import { type Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CircuitBreakingSite, withCircuitBreaker } from '../src/gateway/circuit-breaker.js';
 import { createAgent } from '../src/moodle/agent.js';
@@ -12,7 +12,7 @@ import {
   moodleBodies,
   startFaultInjector,
 } from './support/fault-injector.js';
-import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
+import { startTestGateway, TEST_ADMIN_KEY, type TestGateway } from './support/gateway-harness.js';
 import { type LaunchedProvider, launchRestProvider } from './support/rest-provider-launcher.js';
 
 const OPEN_MS = 400;
@@ -241,6 +241,46 @@ describe('a half-open site whose probe is under way', () => {
     } finally {
       await gateway.close();
       await hanging.close();
+    }
+  });
+});
+
+describe('a caller that goes away', () => {
+  it('cancels the zip call upstream, and its cancellation is not counted against the site', async () => {
+    const silent = await startFaultInjector(behaviours.moodle(moodleBodies.siteInfo));
+    const gateway = await startTestGateway({
+      circuitBreaker: { failureThreshold: 1, openMs: 60_000 },
+      sites: [
+        { id: 'silent', url: silent.url, token: 'silent-token-0123456789', timeouts: { zipMs: 5_000 } },
+      ],
+    });
+    try {
+      // Site info answers (and is cached); the zip call never does.
+      await gateway.graphql('{ externalSites { info { __typename } } }');
+      silent.setBehaviour(behaviours.neverAnswer());
+      const zipCall = silent.nextRequest();
+      const leaving = new AbortController();
+      const abandoned = request(`${gateway.url}/graphql`, {
+        method: 'POST',
+        signal: leaving.signal,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        body: JSON.stringify({
+          query: '{ privateFilesZip(site: "silent", username: "alice") { __typename } }',
+        }),
+      });
+      const upstream = await zipCall;
+      leaving.abort();
+      await expect(abandoned).rejects.toThrow();
+      expect(await upstream.closed).toEqual({ complete: false });
+      await sleep(100);
+      const { body } = await gateway.graphql<{ externalSites: { status: string }[] }>(
+        '{ externalSites { status } }',
+      );
+      expect(body.data?.externalSites[0]?.status).toBe('HEALTHY');
+      expect(gateway.logLines.some((line) => line.includes('moodle call failed'))).toBe(false);
+    } finally {
+      await gateway.close();
+      await silent.close();
     }
   });
 });

@@ -4,6 +4,7 @@ import type { RemoteDownload } from '../gateway/site.js';
 import { UNDICI_TIMER_SLACK_MS } from './agent.js';
 import { discardBody } from './discard-body.js';
 import { fail, ok, type Result, siteFailure } from './failures.js';
+import { withNativeSignal } from './native-signal.js';
 import {
   failureOfAnswer,
   headerValue,
@@ -180,7 +181,7 @@ export function createDownloader({ dispatcher, site, logger }: DownloaderOptions
       }
       options.signal?.throwIfAborted();
       const started = performance.now();
-      const result = await exchange(relativepath, options);
+      const result = await exchange(relativepath, withNativeSignal(options));
       const ms = Math.round(performance.now() - started);
       if (result.ok) {
         logger?.debug(

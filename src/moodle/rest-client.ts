@@ -5,6 +5,7 @@ import { UNDICI_TIMER_SLACK_MS } from './agent.js';
 import { discardBody } from './discard-body.js';
 import { encodeParams, type MoodleParams } from './encode-params.js';
 import { fail, type Result } from './failures.js';
+import { withNativeSignal } from './native-signal.js';
 import {
   mapTransportError,
   parseRestAnswer,
@@ -164,7 +165,7 @@ export function createRestClient({ dispatcher, site, logger }: RestClientOptions
         }
       }
       const started = performance.now();
-      const result = await exchangeWithRetries(wsfunction, params, options);
+      const result = await exchangeWithRetries(wsfunction, params, withNativeSignal(options));
       const ms = Math.round(performance.now() - started);
       if (result.ok) {
         logger?.debug({ site: site.id, wsfunction, ms }, 'moodle call succeeded');
