@@ -284,3 +284,38 @@ describe('a caller that goes away', () => {
     }
   });
 });
+
+describe('a download from a site whose circuit is open', () => {
+  it('is answered 503 with a Retry-After at once, without asking the site', async () => {
+    const moodle = await startFaultInjector();
+    const gateway = await startTestGateway({
+      circuitBreaker: { failureThreshold: 1, openMs: 60_000 },
+      sites: [{ id: 'peer', url: moodle.url, token: 'peer-token-0123456789' }],
+    });
+    try {
+      moodle.setBehaviour((received) => {
+        if (!received.path.endsWith('/server.php')) return behaviours.html(500);
+        return received.form.wsfunction === 'core_webservice_get_site_info'
+          ? behaviours.moodle(moodleBodies.siteInfo)
+          : behaviours.moodle(moodleBodies.privateFilesZip);
+      });
+      const { body } = await gateway.graphql<{ privateFilesZip: { downloadUrl: string } }>(
+        '{ privateFilesZip(site: "peer", username: "alice") { ... on PrivateFilesZip { downloadUrl } } }',
+      );
+      const link = body.data?.privateFilesZip.downloadUrl ?? '';
+      const broken = await request(link, { headers: { accept: 'application/json' } });
+      expect(broken.statusCode).toBe(502);
+      await broken.body.dump();
+
+      const asked = moodle.requests.length;
+      const refused = await request(link, { headers: { accept: 'application/json' } });
+      expect(refused.statusCode).toBe(503);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(((await refused.body.json()) as { error: { code: string } }).error.code).toBe('CIRCUIT_OPEN');
+      expect(moodle.requests.length).toBe(asked);
+    } finally {
+      await gateway.close();
+      await moodle.close();
+    }
+  });
+});

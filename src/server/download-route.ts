@@ -124,7 +124,13 @@ function sendSiteFailure(
   siteUrl: string,
   failure: SiteFailure,
 ) {
-  const status = failure.code === 'TIMEOUT' ? 504 : failure.code === 'MAINTENANCE' ? 503 : 502;
+  // A site in maintenance or behind an open circuit will be back: 503 with its Retry-After.
+  const status =
+    failure.code === 'TIMEOUT'
+      ? 504
+      : failure.code === 'MAINTENANCE' || failure.code === 'CIRCUIT_OPEN'
+        ? 503
+        : 502;
   if (failure.retryAfterSeconds !== undefined) reply.header('retry-after', String(failure.retryAfterSeconds));
   return sendError(request, reply, status, failure.code, `${site}: ${failure.message}`, siteUrl);
 }
