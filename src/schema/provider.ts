@@ -1,17 +1,16 @@
 import { Readable } from 'node:stream';
 import { GraphQLError } from 'graphql';
 import type { CleanupResult } from '../provider/cleanup-job.js';
-import {
-  type PrivateFileTreeFolder,
-  type ProviderAdmin,
-  ProviderInputError,
-  type ProviderUserView,
-  type TokenView,
+import type {
+  PrivateFileTreeFolder,
+  ProviderAdmin,
+  ProviderUserView,
+  TokenView,
 } from '../provider/provider-admin.js';
 import type { PrivateFile } from '../provider/store/repository.js';
-import { StoreConflictError, StoreInvariantError } from '../provider/store/repository.js';
 import { builder } from './builder.js';
 import type { GraphQLContext } from './context.js';
+import { fromUnixSeconds, manageProvider } from './provider-management.js';
 
 builder.scalarType('File', {
   description: 'A file sent with the GraphQL multipart request specification.',
@@ -19,8 +18,6 @@ builder.scalarType('File', {
     throw new GraphQLError('File is an input type only');
   },
 });
-
-const fromUnixSeconds = (seconds: number) => new Date(seconds * 1000);
 
 const ProviderUserRef = builder.objectRef<ProviderUserView>('ProviderUser').implement({
   description: 'A user of the local provider; a web-service account is a user holding capabilities.',
@@ -161,37 +158,8 @@ function defined<T extends object>(input: T): { [K in keyof T]?: Exclude<T[K], n
   ) as never;
 }
 
-/** The admin's input errors become GraphQL errors naming the field; the provider must run in this process. */
-async function manage<T>(context: GraphQLContext, action: (admin: ProviderAdmin) => Promise<T>): Promise<T> {
-  if (!context.providerAdmin) {
-    throw new GraphQLError('the local provider is not enabled on this gateway', {
-      extensions: { code: 'PROVIDER_DISABLED' },
-    });
-  }
-  try {
-    return await action(context.providerAdmin);
-  } catch (error) {
-    if (error instanceof ProviderInputError) {
-      const code = {
-        invalid: 'BAD_USER_INPUT',
-        'not-found': 'NOT_FOUND',
-        conflict: 'CONFLICT',
-        'too-large': 'PAYLOAD_TOO_LARGE',
-      }[error.reason];
-      throw new GraphQLError(`${error.field}: ${error.message}`, {
-        extensions: { code, field: error.field },
-      });
-    }
-    if (error instanceof StoreConflictError || error instanceof StoreInvariantError) {
-      throw new GraphQLError(`${error.field}: ${error.message}`, {
-        extensions: {
-          code: error instanceof StoreConflictError ? 'CONFLICT' : 'BAD_USER_INPUT',
-          field: error.field,
-        },
-      });
-    }
-    throw error;
-  }
+function manage<T>(context: GraphQLContext, action: (admin: ProviderAdmin) => Promise<T>): Promise<T> {
+  return manageProvider(context.providerAdmin, action);
 }
 
 builder.queryFields((t) => ({

@@ -1,7 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { RegisteredSite } from '../gateway/site-registry.js';
 import type { SyncUserRequest, UserSynced } from '../gateway/user-sync.js';
-import { ProviderInputError } from '../provider/provider-admin.js';
 import type {
   RegistrationView,
   SecurityTokenView,
@@ -11,6 +10,7 @@ import type {
 import { builder } from './builder.js';
 import type { GraphQLContext } from './context.js';
 import { badUserInput, notFound } from './errors.js';
+import { fromUnixSeconds, manageProvider } from './provider-management.js';
 import { SiteFailureRef, siteFailureValue } from './site-failure.js';
 
 /*
@@ -18,8 +18,6 @@ import { SiteFailureRef, siteFailureValue } from './site-failure.js';
  * of it (security tokens of its remote-user-synchronization endpoint, workspaces, registrations) is
  * managed here too.
  */
-
-const fromUnixSeconds = (seconds: number) => new Date(seconds * 1000);
 
 interface UserSyncedValue extends UserSynced {
   readonly site: string;
@@ -275,29 +273,8 @@ const UpdateWorkspaceInput = builder.inputType('UpdateProviderWorkspaceInput', {
   }),
 });
 
-/** Runs a management action on the in-process provider; its input errors become GraphQL errors naming the field. */
-async function manage<T>(context: GraphQLContext, action: (admin: UserSyncAdmin) => Promise<T>): Promise<T> {
-  if (!context.userSyncAdmin) {
-    throw new GraphQLError('the local provider is not enabled on this gateway', {
-      extensions: { code: 'PROVIDER_DISABLED' },
-    });
-  }
-  try {
-    return await action(context.userSyncAdmin);
-  } catch (error) {
-    if (error instanceof ProviderInputError) {
-      const code = {
-        invalid: 'BAD_USER_INPUT',
-        'not-found': 'NOT_FOUND',
-        conflict: 'CONFLICT',
-        'too-large': 'PAYLOAD_TOO_LARGE',
-      }[error.reason];
-      throw new GraphQLError(`${error.field}: ${error.message}`, {
-        extensions: { code, field: error.field },
-      });
-    }
-    throw error;
-  }
+function manage<T>(context: GraphQLContext, action: (admin: UserSyncAdmin) => Promise<T>): Promise<T> {
+  return manageProvider(context.userSyncAdmin ?? null, action);
 }
 
 builder.queryFields((t) => ({
