@@ -7,6 +7,7 @@ import { startStandaloneProvider } from '../provider/standalone.js';
 import { createLogger, shouldPrettyPrint } from '../server/logger.js';
 import { type CliIo, printLine } from './cli-io.js';
 import { type ConfigFlags, loadCliConfig } from './load-cli-config.js';
+import { stopOnSignals } from './stop-on-signals.js';
 
 export const DEFAULT_PROVIDER_PORT = 4100;
 
@@ -61,19 +62,5 @@ export async function providerCommand(flags: ProviderFlags, io: CliIo): Promise<
     );
   }
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    provider.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  stopOnSignals(() => provider.close(), logger);
 }

@@ -2,6 +2,7 @@ import { createLogger, shouldPrettyPrint } from '../server/logger.js';
 import { startGateway } from '../server/start-gateway.js';
 import { type CliIo, printLine } from './cli-io.js';
 import { type ConfigFlags, loadCliConfig } from './load-cli-config.js';
+import { stopOnSignals } from './stop-on-signals.js';
 
 /**
  * `moodle-gateway serve`: runs the gateway until SIGTERM or SIGINT, then shuts down gracefully
@@ -33,19 +34,5 @@ export async function serveCommand(flags: ConfigFlags, io: CliIo): Promise<void>
     );
   }
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    gateway.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  stopOnSignals(() => gateway.close(), logger);
 }

@@ -7,8 +7,7 @@ import { createPrivateFilesBundle } from '../gateway/private-files-bundle.js';
 import type { SiteInfoCache } from '../gateway/site-info-cache.js';
 import type { RegisteredSite, SiteRegistry } from '../gateway/site-registry.js';
 import type { ZipFileNameOptions } from '../gateway/zip-file-name.js';
-import { errorPage } from './error-page.js';
-import { PAGE_HEADERS } from './page-route.js';
+import { sendErrorPage, sendLinkRefused } from './error-page.js';
 
 export interface BundleRouteDependencies {
   readonly links: BundleLinks;
@@ -27,11 +26,7 @@ export function registerBundleRoute(app: FastifyInstance, deps: BundleRouteDepen
   const { links, registry, siteInfoCache, fileName, logger } = deps;
   app.get<{ Params: { link: string } }>('/bundle/:link', async (request, reply) => {
     const verified = await links.verify(request.params.link);
-    if (!verified.ok) {
-      return verified.reason === 'expired'
-        ? sendError(request, reply, 410, 'LINK_EXPIRED', 'This download link has expired: ask for a new one.')
-        : sendError(request, reply, 403, 'LINK_INVALID', 'This download link is not valid.');
-    }
+    if (!verified.ok) return sendLinkRefused(request, reply, verified.reason);
     const { grant } = verified;
     // A site removed or disabled since the link was made is left out.
     const entries = grant.sites
@@ -87,20 +82,4 @@ export function registerBundleRoute(app: FastifyInstance, deps: BundleRouteDepen
     }
     return reply;
   });
-}
-
-function sendError(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  status: number,
-  code: string,
-  message: string,
-) {
-  const page = errorPage({ status, code, message }, request.headers.accept);
-  return reply
-    .status(status)
-    .headers(PAGE_HEADERS)
-    .header('content-type', page.contentType)
-    .header('cache-control', 'no-store')
-    .send(page.body);
 }

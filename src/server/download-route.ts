@@ -5,8 +5,7 @@ import type { Logger } from 'pino';
 import type { DownloadGrant, SignedLinks } from '../gateway/signed-links.js';
 import type { RegisteredSite, SiteRegistry } from '../gateway/site-registry.js';
 import type { SiteFailure } from '../moodle/failures.js';
-import { errorPage } from './error-page.js';
-import { PAGE_HEADERS } from './page-route.js';
+import { sendErrorPage, sendLinkRefused } from './error-page.js';
 
 export interface DownloadRouteDependencies {
   readonly links: SignedLinks;
@@ -27,28 +26,26 @@ export function registerDownloadRoute(
   const active = new Map<string, number>();
   app.get<{ Params: { link: string } }>('/download/:link', async (request, reply) => {
     const verified = await links.verify(request.params.link);
-    if (!verified.ok) {
-      return verified.reason === 'expired'
-        ? sendError(request, reply, 410, 'LINK_EXPIRED', 'This download link has expired: ask for a new one.')
-        : sendError(request, reply, 403, 'LINK_INVALID', 'This download link is not valid.');
-    }
+    if (!verified.ok) return sendLinkRefused(request, reply, verified.reason);
     const { grant } = verified;
     const entry = registry.get(grant.tenant, grant.site);
     if (!entry?.enabled) {
-      return sendError(request, reply, 410, 'SITE_GONE', `The site "${grant.site}" is no longer available.`);
+      return sendErrorPage(request, reply, {
+        status: 410,
+        code: 'SITE_GONE',
+        message: `The site "${grant.site}" is no longer available.`,
+      });
     }
 
     const userKey = `${grant.tenant}\u0000${grant.username}`;
     const running = active.get(userKey) ?? 0;
     if (running >= maxPerUser) {
       reply.header('retry-after', '5');
-      return sendError(
-        request,
-        reply,
-        429,
-        'TOO_MANY_DOWNLOADS',
-        `At most ${maxPerUser} downloads at once: wait for one to end.`,
-      );
+      return sendErrorPage(request, reply, {
+        status: 429,
+        code: 'TOO_MANY_DOWNLOADS',
+        message: `At most ${maxPerUser} downloads at once: wait for one to end.`,
+      });
     }
     active.set(userKey, running + 1);
     try {
@@ -132,25 +129,10 @@ function sendSiteFailure(
         ? 503
         : 502;
   if (failure.retryAfterSeconds !== undefined) reply.header('retry-after', String(failure.retryAfterSeconds));
-  return sendError(request, reply, status, failure.code, `${site}: ${failure.message}`, siteUrl);
-}
-
-function sendError(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  status: number,
-  code: string,
-  message: string,
-  siteUrl?: string,
-) {
-  const page = errorPage(
-    { status, code, message, ...(siteUrl !== undefined && { siteUrl }) },
-    request.headers.accept,
-  );
-  return reply
-    .status(status)
-    .headers(PAGE_HEADERS)
-    .header('content-type', page.contentType)
-    .header('cache-control', 'no-store')
-    .send(page.body);
+  return sendErrorPage(request, reply, {
+    status,
+    code: failure.code,
+    message: `${site}: ${failure.message}`,
+    siteUrl,
+  });
 }

@@ -1,4 +1,6 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { plainWordsFor } from '../gateway/failure-words.js';
+import { PAGE_HEADERS } from './page-route.js';
 
 export interface ErrorPageContent {
   readonly status: number;
@@ -47,4 +49,30 @@ function wantsJson(accept: string | undefined): boolean {
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/** Answers an error page, in the form the caller asked for, under the page's own headers (CSP). */
+export function sendErrorPage(request: FastifyRequest, reply: FastifyReply, content: ErrorPageContent) {
+  const page = errorPage(content, request.headers.accept);
+  return reply
+    .status(content.status)
+    .headers(PAGE_HEADERS)
+    .header('content-type', page.contentType)
+    .header('cache-control', 'no-store')
+    .send(page.body);
+}
+
+/** A refused link, the same for every kind of link. */
+export function sendLinkRefused(request: FastifyRequest, reply: FastifyReply, reason: 'expired' | 'invalid') {
+  return reason === 'expired'
+    ? sendErrorPage(request, reply, {
+        status: 410,
+        code: 'LINK_EXPIRED',
+        message: 'This download link has expired: ask for a new one.',
+      })
+    : sendErrorPage(request, reply, {
+        status: 403,
+        code: 'LINK_INVALID',
+        message: 'This download link is not valid.',
+      });
 }
