@@ -10,6 +10,7 @@ import type { Caller } from './caller.js';
  * | hidden and disabled sites in lists          | no                 | no             | no      | yes          | yes   |
  * | privateFilesZip(s), bundle, own username    | no                 | yes            | yes     | yes          | yes   |
  * | privateFilesZip(s), bundle, another username| no                 | no             | yes     | yes          | yes   |
+ * | syncUser (push a user to the platforms)     | no                 | no             | yes     | yes          | yes   |
  * | site registry of the caller's own tenant    | no                 | no             | no      | yes          | yes   |
  * | site registry of another tenant             | no                 | no             | no      | no           | yes   |
  * | tenants (create, remove, list)              | no                 | no             | no      | no           | yes   |
@@ -28,6 +29,8 @@ export interface Policy {
   canSeeSiteDetails(caller: Caller): boolean;
   canReadFilesOf(caller: Caller, username: string): boolean;
   canReadFilesOfAnyone(caller: Caller): boolean;
+  /** Push users to the platforms (`syncUser`). */
+  canSyncUsers(caller: Caller): boolean;
   canAdminister(caller: Caller): boolean;
   /** Hidden and disabled sites of the caller's own tenant appear in its lists. */
   canSeeUnlistedSites(caller: Caller): boolean;
@@ -49,6 +52,7 @@ export function createPolicy({ anonymous }: PolicyOptions): Policy {
     canReadFilesOf: (caller, username) =>
       actsForAnyone(caller) || (caller.role === 'user' && caller.username === username),
     canReadFilesOfAnyone: actsForAnyone,
+    canSyncUsers: actsForAnyone,
     canAdminister: (caller) => caller.role === 'admin',
     canSeeUnlistedSites: managesSites,
     canManageSitesOf: (caller, tenant) =>

@@ -16,6 +16,7 @@ export const builder = new SchemaBuilder<{
     siteDetails: boolean;
     /** Holds when the caller may read the private files of this username. */
     filesOf: string;
+    syncUsers: boolean;
     admin: boolean;
     /** Holds when the caller may manage the sites of this tenant. */
     manageSitesOf: string;
@@ -30,6 +31,7 @@ export const builder = new SchemaBuilder<{
       listSites: policy.canListSites(caller),
       siteDetails: policy.canSeeSiteDetails(caller),
       filesOf: (username: string) => policy.canReadFilesOf(caller, username),
+      syncUsers: policy.canSyncUsers(caller),
       admin: policy.canAdminister(caller),
       manageSitesOf: (tenant: string) => policy.canManageSitesOf(caller, tenant),
       manageTenants: policy.canManageTenants(caller),

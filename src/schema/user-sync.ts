@@ -150,8 +150,7 @@ builder.mutationFields((t) => ({
     type: [SiteSyncResult],
     description:
       'Creates or updates one user on the chosen sites (default: every enabled site) at once, with their registrations; one result per site, in the order of the sites.',
-    // auth: admin or service, as acting for any user (policy.ts); a dedicated rule would name it better.
-    authScopes: (_root, _args, { policy, caller }) => policy.canReadFilesOfAnyone(caller),
+    authScopes: { syncUsers: true },
     args: {
       input: t.arg({ type: SyncUserInput, required: true }),
       sites: t.arg.idList({ description: 'Site ids; absent means every enabled site.' }),
