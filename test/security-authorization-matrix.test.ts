@@ -31,6 +31,8 @@ const operations: Record<string, string> = {
   'createProviderUser (management mutation)':
     'mutation { createProviderUser(input: { username: "matrix-NAME" }) { username } }',
   'runProviderCleanup (management mutation)': 'mutation { runProviderCleanup { deletedZips } }',
+  'syncUser (push a user to the platforms)':
+    'mutation { syncUser(input: { username: "erin", firstName: "E", lastName: "N", email: "erin@example.com", password: "Passw0rd!long" }) { __typename } }',
 };
 
 // Who may do what; alice asks for her own files, bob for someone else's.
@@ -82,6 +84,13 @@ const expected: Record<string, Record<Role, Outcome>> = {
     alice: 'FORBIDDEN',
     bob: 'FORBIDDEN',
     service: 'FORBIDDEN',
+    admin: 'allowed',
+  },
+  'syncUser (push a user to the platforms)': {
+    anonymous: 'UNAUTHENTICATED',
+    alice: 'FORBIDDEN',
+    bob: 'FORBIDDEN',
+    service: 'allowed',
     admin: 'allowed',
   },
   'runProviderCleanup (management mutation)': {
