@@ -25,6 +25,7 @@ import type { UserSyncAdmin } from '../provider/user-sync/user-sync-admin.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { registerBundleRoute } from './bundle-route.js';
 import { registerDownloadRoute } from './download-route.js';
+import { registerErrorHandlers } from './error-handlers.js';
 import type { Readiness } from './health.js';
 import { loggablePath } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -95,6 +96,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     genReqId: requestIdFor,
   });
   registerRequestContext(app);
+  registerErrorHandlers(app);
   await registerSecurity(app, deps.security);
   if (deps.metrics) registerMetricsRoute(app, deps.metrics);
 

@@ -69,15 +69,8 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
       // After onRequest, so the caller is known: a key or a user is limited as itself, anonymous by IP.
       hook: 'preHandler',
       keyGenerator: (request: FastifyRequest) => callerLabel(request.caller),
-      errorResponseBuilder: (_request, context) => ({
-        statusCode: 429,
-        errors: [
-          {
-            message: `too many requests: try again in ${Math.ceil(context.ttl / 1000)} s`,
-            extensions: { code: 'RATE_LIMITED' },
-          },
-        ],
-      }),
+      // The answer itself (code, message) comes from the app's error handler; Retry-After says when.
+      errorResponseBuilder: () => ({ statusCode: 429 }),
     });
   }
 }
