@@ -25,7 +25,7 @@ import type { UserSyncAdmin } from '../provider/user-sync/user-sync-admin.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { registerBundleRoute } from './bundle-route.js';
 import { registerDownloadRoute } from './download-route.js';
-import { registerErrorHandlers } from './error-handlers.js';
+import { answerError, registerErrorHandlers } from './error-handlers.js';
 import type { Readiness } from './health.js';
 import { loggablePath } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -93,6 +93,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     bodyLimit: deps.graphql.maxBodyBytes,
     // Download links carry their signed grant in the path.
     routerOptions: { maxParamLength: 4096 },
+    frameworkErrors: answerError,
     genReqId: requestIdFor,
   });
   registerRequestContext(app);

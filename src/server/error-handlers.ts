@@ -18,12 +18,7 @@ const INTERNAL = { code: 'INTERNAL_SERVER_ERROR', message: 'internal error' };
  * `{ error: { code, message } }` elsewhere.
  */
 export function registerErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'unexpected error');
-    const answer = ANSWERS[status] ?? (status >= 500 ? INTERNAL : (ANSWERS[400] as typeof INTERNAL));
-    return send(request, reply, status, answer);
-  });
+  app.setErrorHandler(answerError);
   app.setNotFoundHandler((request, reply) => send(request, reply, 404, ANSWERS[404] as typeof INTERNAL));
 }
 
@@ -39,4 +34,12 @@ function send(
   // A refused body is not read to its end: closing the connection is what lets the client see the answer.
   if (status === 413) reply.header('connection', 'close');
   return reply.status(status).header('cache-control', 'no-store').send(body);
+}
+
+/** The error handler; also Fastify's `frameworkErrors`, for what the router refuses (bad or over-long URLs). */
+export function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+  if (status >= 500) request.log.error({ err: error }, 'unexpected error');
+  const answer = ANSWERS[status] ?? (status >= 500 ? INTERNAL : (ANSWERS[400] as typeof INTERNAL));
+  return send(request, reply, status, answer);
 }
