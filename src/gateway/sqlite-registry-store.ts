@@ -14,6 +14,11 @@ export interface SqliteRegistryStoreOptions {
   readonly dataDir: string | null;
 }
 
+/** The registry's database file in its data directory. */
+export function registryFile(dataDir: string): string {
+  return join(dataDir, 'registry.sqlite');
+}
+
 /** Strictly increasing; never edit a released one, add the next. Applied in order, each in its transaction. */
 const MIGRATIONS: readonly string[] = [
   `
@@ -73,7 +78,7 @@ export function createSqliteRegistryStore({ dataDir }: SqliteRegistryStoreOption
   let file = ':memory:';
   if (dataDir !== null) {
     mkdirSync(dataDir, { recursive: true });
-    file = join(dataDir, 'registry.sqlite');
+    file = registryFile(dataDir);
   }
   const db = new Database(file);
   try {

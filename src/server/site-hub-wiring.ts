@@ -3,10 +3,12 @@ import type { Dispatcher } from 'undici';
 import type { GatewayConfig, SiteConfig } from '../config/config-schema.js';
 import { withinDeadline } from '../gateway/fan-out.js';
 import type { RegistryStore } from '../gateway/registry-store.js';
+import type { SiteInfo } from '../gateway/site.js';
 import { createSiteHub, type SiteHub } from '../gateway/site-hub.js';
 import type { SiteInfoCache } from '../gateway/site-info-cache.js';
 import type { RegisteredSite, SiteRegistry } from '../gateway/site-registry.js';
 import { createSqliteRegistryStore } from '../gateway/sqlite-registry-store.js';
+import type { Result } from '../moodle/failures.js';
 import { remoteEntry } from './remote-entry.js';
 import type { GatewayUserSync } from './user-sync-targets.js';
 
@@ -28,47 +30,82 @@ export interface GatewayHub {
 
 /**
  * Where the registry is kept: `registry.dataDir`, else the provider's data directory when the
- * provider runs, else memory (said once, at start, since registered sites then die with the process).
+ * provider runs, else nowhere (null: memory). The gateway and the command line both ask this.
  */
-export function registryDataDir(config: GatewayConfig, logger: Logger): string | null {
+export function registryLocation(config: GatewayConfig): string | null {
   if (config.registry.dataDir !== undefined) return config.registry.dataDir;
   if (config.provider.enabled) return config.provider.dataDir;
-  logger.warn(
-    'no registry.dataDir configured and no provider: registered sites and tenants are kept in memory and lost at a restart',
-  );
   return null;
 }
 
-/** The registry's store and hub, its sites loaded, every registered site a user-sync target too. */
-export async function createGatewayHub(options: GatewayHubOptions): Promise<GatewayHub> {
-  const { config, dispatcher, logger, registry, toEntry, users, siteInfoCache } = options;
+/** `registryLocation`, said once at start when it is memory, since registered sites then die with the process. */
+export function registryDataDir(config: GatewayConfig, logger: Logger): string | null {
+  const dataDir = registryLocation(config);
+  if (dataDir === null) {
+    logger.warn(
+      'no registry.dataDir configured and no provider: registered sites and tenants are kept in memory and lost at a restart',
+    );
+  }
+  return dataDir;
+}
+
+/** Tenants the configuration names: its sites', its API keys'. */
+export function configTenants(config: GatewayConfig): string[] {
+  return [...config.sites.map((site) => site.tenant), ...config.auth.apiKeys.map((key) => key.tenant)];
+}
+
+/**
+ * How a site is asked before it is saved (`registerSite`, a token rotation, `sites add`): a bare
+ * adapter, with no breaker or metrics for a site that is not registered yet, within its deadline.
+ */
+export function siteProbe(
+  config: GatewayConfig,
+  dispatcher: Dispatcher,
+  logger: Logger,
+  registryLogger: Logger = logger,
+): (site: SiteConfig) => Promise<Result<SiteInfo>> {
+  return (site) => {
+    const entry = remoteEntry(config, dispatcher, logger.child({ tenant: site.tenant }), site, site.url);
+    return withinDeadline(entry, (candidate) => candidate.site.getSiteInfo(), {
+      deadlineMs: (candidate) => candidate.timeouts.siteInfoMs,
+      logger: registryLogger,
+    });
+  };
+}
+
+export interface OpenSiteHubOptions {
+  readonly config: GatewayConfig;
+  readonly dispatcher: Dispatcher;
+  readonly logger: Logger;
+  /** Holds the configuration's sites already. */
+  readonly registry: SiteRegistry;
+  /** Holds `registry.sqlite`; null keeps the registry in memory. */
+  readonly dataDir: string | null;
+  readonly toEntry: (site: SiteConfig) => RegisteredSite;
+  readonly onConnected?: (site: SiteConfig) => void;
+  readonly onDisconnected?: (tenant: string, id: string) => void;
+}
+
+/**
+ * The registry's store and hub, its stored sites loaded into `registry`: the one way to reach the
+ * registry, for the gateway and for `moodle-gateway sites add|remove|list` alike.
+ */
+export async function openSiteHub(options: OpenSiteHubOptions): Promise<GatewayHub> {
+  const { config, dispatcher, logger, registry, toEntry } = options;
   const registryLogger = logger.child({ part: 'registry' });
-  const store = createSqliteRegistryStore({ dataDir: registryDataDir(config, registryLogger) });
+  const store = createSqliteRegistryStore({ dataDir: options.dataDir });
   const federated = config.provider.enabled ? config.provider.federateAs : null;
   const hub = createSiteHub({
     store,
     registry,
     configSites: config.sites,
-    configTenants: [
-      ...config.sites.map((site) => site.tenant),
-      ...config.auth.apiKeys.map((key) => key.tenant),
-    ],
+    configTenants: configTenants(config),
     // The embedded provider joins the registry once the gateway listens: its id is taken already.
     reservedSites: federated === null ? [] : [{ tenant: 'default', id: federated }],
     connect: (site, flags) => ({ ...toEntry(site), ...flags }),
-    probe: (site) => {
-      // A bare adapter: no breaker or metrics for a site that is not registered yet.
-      const entry = remoteEntry(config, dispatcher, logger.child({ tenant: site.tenant }), site, site.url);
-      return withinDeadline(entry, (candidate) => candidate.site.getSiteInfo(), {
-        deadlineMs: (candidate) => candidate.timeouts.siteInfoMs,
-        logger: registryLogger,
-      });
-    },
-    onConnected: (site) => users.addSite(site),
-    onDisconnected: (tenant, id) => {
-      users.targets.delete(tenant, id);
-      siteInfoCache.invalidate(id);
-    },
+    probe: siteProbe(config, dispatcher, logger, registryLogger),
+    ...(options.onConnected && { onConnected: options.onConnected }),
+    ...(options.onDisconnected && { onDisconnected: options.onDisconnected }),
     logger: registryLogger,
   });
   try {
@@ -78,4 +115,22 @@ export async function createGatewayHub(options: GatewayHubOptions): Promise<Gate
     throw error;
   }
   return { hub, store };
+}
+
+/** The gateway's registry: every registered site a user-sync target too, its cached info dropped when it goes. */
+export function createGatewayHub(options: GatewayHubOptions): Promise<GatewayHub> {
+  const { config, logger, users, siteInfoCache } = options;
+  return openSiteHub({
+    config,
+    dispatcher: options.dispatcher,
+    logger,
+    registry: options.registry,
+    dataDir: registryDataDir(config, logger.child({ part: 'registry' })),
+    toEntry: options.toEntry,
+    onConnected: (site) => users.addSite(site),
+    onDisconnected: (tenant, id) => {
+      users.targets.delete(tenant, id);
+      siteInfoCache.invalidate(id);
+    },
+  });
 }
