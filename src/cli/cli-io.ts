@@ -26,6 +26,17 @@ export interface OutputStream {
   readonly columns?: number;
 }
 
+/** What a command may read a secret from (`--token -`). */
+export interface InputStream extends AsyncIterable<Buffer | string> {
+  readonly isTTY?: boolean;
+  setRawMode?(mode: boolean): unknown;
+  setEncoding?(encoding: BufferEncoding): unknown;
+  on(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
+  off(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
+  resume?(): unknown;
+  pause?(): unknown;
+}
+
 /** Where a command writes and what it reads of its environment, so tests can run commands in process. */
 export interface CliIo {
   /** Results: tables, JSON, the effective configuration. */
@@ -33,10 +44,12 @@ export interface CliIo {
   /** Messages, warnings and the progress bar. */
   readonly stderr: OutputStream;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Read only by a command told to (`--token -`). @default none: such a command refuses */
+  readonly stdin?: InputStream;
 }
 
 export function processIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin };
 }
 
 export function printLine(stream: OutputStream, line = ''): void {
