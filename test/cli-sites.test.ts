@@ -60,8 +60,6 @@ describe('moodle-gateway sites', () => {
     runs = { healthy: healthyRun as CliRun, mixed: mixed as CliRun, mixedJson: mixedJson as CliRun };
     runs.list = await runCliHere(['sites', 'list', '--config', mixedConfig]);
     runs.listJson = await runCliHere(['sites', 'list', '--config', mixedConfig, '--json']);
-    runs.add = await runCliHere(['sites', 'add', 'newsite', 'https://moodle.example.edu']);
-    runs.remove = await runCliHere(['sites', 'remove', 'lettres']);
     runs.missing = await runCliHere(['sites', 'check', '--config', join(dir, 'nope.yaml')]);
   });
   afterAll(async () => {
@@ -119,11 +117,14 @@ describe('moodle-gateway sites', () => {
     expect(stdout).toMatch(/\ndown\s+-\s+-\s+\S+\s+failed\s+UNREACHABLE/);
   });
 
-  it('sites list shows the configured sites without their tokens', () => {
-    const { code, stdout } = run('list');
+  it('sites list shows the configured sites without their tokens, and says no registry is persisted', () => {
+    const { code, stdout, stderr } = run('list');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^TENANT\s+ID\s+NAME\s+URL\s+PRIORITY\s+ENABLED/);
-    expect(stdout).toMatch(/default\s+archive\s+Old archive\s+http:\/\/127\.0\.0\.1:9\s+0\s+no/);
+    expect(stdout).toMatch(/^TENANT\s+ID\s+NAME\s+URL\s+PRIORITY\s+ENABLED\s+VISIBLE\s+SOURCE/);
+    expect(stdout).toMatch(
+      /default\s+archive\s+Old archive\s+http:\/\/127\.0\.0\.1:9\s+0\s+no\s+yes\s+config/,
+    );
+    expect(stderr).toContain('Registered sites: none persisted');
     expect(stdout).toContain(lettres.url);
     const listed = JSON.parse(run('listJson').stdout) as {
       id: string;
@@ -132,14 +133,6 @@ describe('moodle-gateway sites', () => {
     expect(listed.map((site) => site.id)).toEqual(['lettres', 'archive', 'down', 'revoked', 'sciences']);
     expect(listed.every((site) => site.token === undefined)).toBe(true);
     expect(stdout).not.toContain(lettres.token);
-  });
-
-  it('sites add and sites remove say they need the site registry and exit non-zero', async () => {
-    for (const name of ['add', 'remove']) {
-      const { code, stderr } = run(name);
-      expect(code).toBe(1);
-      expect(stderr).toContain('not available yet: needs the site registry (issue 8)');
-    }
   });
 
   it('a missing configuration file is a usage error (exit 2) with a clear message', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { CliIo } from './cli-io.js';
-import { parsePort, parsePositiveInt } from './load-cli-config.js';
+import { parseInteger, parsePort, parsePositiveInt } from './load-cli-config.js';
 
 /** What an action hands back: an exit code, or nothing for a server that keeps running. */
 export type ActionOutcome = number | undefined;
@@ -16,6 +16,14 @@ export interface ProgramOptions {
 
 const CONFIG_HELP =
   'configuration file (YAML or JSON); else MOODLE_GATEWAY_CONFIG, MOODLE_SITES, or the demo';
+
+const REGISTRY_HELP = `
+The registry is the gateway's: registry.sqlite in registry.dataDir, else in provider.dataDir when the
+provider is enabled. Give this command the gateway's configuration and run it as the gateway's user.
+A running gateway keeps its own copy of the registry: it serves a change made here from its next
+start. To change a running gateway at once, use its GraphQL mutations (registerSite, updateSite,
+removeSite; registrySites lists them).
+`;
 
 function examples(lines: readonly string[]): string {
   return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
@@ -111,8 +119,16 @@ export function createProgram({ io, onOutcome, signal }: ProgramOptions): Comman
 
   const sites = program
     .command('sites')
-    .description('the configured Moodle sites: check them, list them')
-    .addHelpText('after', examples(['moodle-gateway sites check', 'moodle-gateway sites list --json']));
+    .description('the Moodle sites: check the configured ones; list, add and remove registered ones')
+    .addHelpText(
+      'after',
+      examples([
+        'moodle-gateway sites check',
+        'moodle-gateway sites list --json',
+        'moodle-gateway sites add --url https://moodle.law.example --token-env MOODLE_TOKEN',
+        'moodle-gateway sites remove law',
+      ]),
+    );
 
   sites
     .command('check')
@@ -141,34 +157,74 @@ export function createProgram({ io, onOutcome, signal }: ProgramOptions): Comman
 
   sites
     .command('list')
-    .description('list the configured sites (never their tokens)')
+    .description(
+      'list the configured sites and the sites of the persisted registry, marked by source (never their tokens)',
+    )
     .option('-c, --config <file>', CONFIG_HELP)
     .option('--tenant <tenant>', "only this tenant's sites")
     .option('--json', 'print JSON instead of a table')
     .addHelpText(
       'after',
-      examples(['moodle-gateway sites list', 'moodle-gateway sites list --json --config gateway.yaml']),
+      `${examples(['moodle-gateway sites list', 'moodle-gateway sites list --json --config gateway.yaml'])}${REGISTRY_HELP}`,
     )
     .action(async (flags: Record<string, unknown>) =>
-      run(async () => (await import('./sites-command.js')).sitesListCommand(flags, io))(),
+      run(async () => (await import('./sites-registry-command.js')).sitesListCommand(flags, io))(),
     );
 
-  for (const action of ['add', 'remove'] as const) {
-    sites
-      .command(action)
-      .description(
-        `${action} a site in the persisted registry (not available yet: needs the site registry, issue 8)`,
-      )
-      .argument('[args...]')
-      .allowUnknownOption()
-      .addHelpText(
-        'after',
-        '\nUntil the registry exists, edit the sites: list of the configuration file (or MOODLE_SITES) and restart.\n',
-      )
-      .action(async () =>
-        run(async () => (await import('./sites-command.js')).sitesRegistryUnavailable(action, io))(),
-      );
-  }
+  sites
+    .command('add')
+    .description(
+      'register a site in the persisted registry: the site is asked first with the token, and saved only when it answers (as registerSite does)',
+    )
+    .requiredOption('--url <url>', "the Moodle's base URL (its wwwroot)")
+    .option('--token-env <name>', 'read the token from this environment variable (preferred)')
+    .option(
+      '--token <token>',
+      'the token; "-" reads it from stdin (hidden when typed on a terminal). Prefer "-" or --token-env: see below',
+    )
+    .option('--name <name>', 'shown instead of the name the site gives itself')
+    .option('--id <id>', 'a slug unique in the tenant (default: derived from the URL)')
+    .option('--tenant <tenant>', 'the tenant the site belongs to', 'default')
+    .option('--priority <n>', 'higher comes first in every list (default: 0)', parseInteger('--priority'))
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--json', 'print the site (or the failure) as JSON')
+    .addHelpText(
+      'after',
+      `${examples([
+        'MOODLE_TOKEN=… moodle-gateway sites add --url https://moodle.law.example --token-env MOODLE_TOKEN --id law',
+        'moodle-gateway sites add --url https://moodle.law.example --token - < law-token.txt',
+        'moodle-gateway sites add --url https://moodle.law.example --token -    # asks, without echo',
+      ])}
+The site is called first (core_webservice_get_site_info) with the token. A site that does not answer
+or refuses the token is not saved: its failure code and message are printed (INVALID_TOKEN,
+UNREACHABLE, …) and the exit code is 1. Its name, release and functions are recorded.
+
+Why not --token TOKEN: a token on the command line is readable by every user of the machine (ps,
+/proc/<pid>/cmdline) until the command hides it from its process title, and it stays in the shell's
+history. --token-env NAME and --token - keep it off the command line. The token is never printed
+or logged; only its last characters are shown.
+${REGISTRY_HELP}`,
+    )
+    .action(async (flags: { url: string }) =>
+      run(async () => (await import('./sites-registry-command.js')).sitesAddCommand(flags, io))(),
+    );
+
+  sites
+    .command('remove')
+    .description('remove a registered site from the persisted registry (configuration sites are read-only)')
+    .argument('<id>', 'the site id')
+    .option('--tenant <tenant>', 'the tenant the site belongs to', 'default')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `${examples(['moodle-gateway sites remove law', 'moodle-gateway sites remove law --tenant acme'])}
+A site of the configuration is changed in the configuration: removing it here is refused (exit 1).
+${REGISTRY_HELP}`,
+    )
+    .action(async (id: string, flags: Record<string, unknown>) =>
+      run(async () => (await import('./sites-registry-command.js')).sitesRemoveCommand(id, flags, io))(),
+    );
 
   program
     .command('download')

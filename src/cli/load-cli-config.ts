@@ -46,3 +46,12 @@ export function parsePositiveInt(name: string) {
     return parsed;
   };
 }
+
+/** Commander's parser for a whole number, negative ones too (`--priority -5`). */
+export function parseInteger(name: string) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
+      throw new CliError(`${name} must be a whole number, not ${JSON.stringify(value)}`, EXIT.usage);
+    return Number(value);
+  };
+}

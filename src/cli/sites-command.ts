@@ -140,46 +140,6 @@ function withSiteInfoDeadline(entry: RegisteredSite, timeoutMs: number): Registe
   return { ...entry, timeouts: { ...entry.timeouts, siteInfoMs: timeoutMs } };
 }
 
-/** `moodle-gateway sites list`: the configured sites, without their tokens. */
-export async function sitesListCommand(flags: SitesFlags, io: CliIo): Promise<number> {
-  const config = await loadCliConfig(flags, io.env);
-  const sites = selectSites(config, flags.tenant);
-  if (flags.json) {
-    const listed = sites.map(({ token: _token, ...site }) => site);
-    printLine(io.stdout, JSON.stringify(listed, null, 2));
-  } else if (sites.length === 0) {
-    printLine(io.stdout, 'No sites configured.');
-  } else {
-    printLine(
-      io.stdout,
-      formatTable(
-        ['TENANT', 'ID', 'NAME', 'URL', 'PRIORITY', 'ENABLED'],
-        sites.map((site) => [
-          site.tenant,
-          site.id,
-          site.name ?? '-',
-          site.url,
-          String(site.priority),
-          site.enabled ? 'yes' : 'no',
-        ]),
-      ),
-    );
-  }
-  noteEmbeddedProvider(config, io);
-  return EXIT.ok;
-}
-
-/** `sites add` and `sites remove`: the persisted registry is issue 8's; until then, say so plainly. */
-export function sitesRegistryUnavailable(action: 'add' | 'remove', io: CliIo): number {
-  printLine(
-    io.stderr,
-    `moodle-gateway sites ${action}: not available yet: needs the site registry (issue 8).\n` +
-      'Until then, sites come from the configuration file (sites: [...]) or MOODLE_SITES; ' +
-      '`moodle-gateway sites list` shows them.',
-  );
-  return EXIT.failed;
-}
-
 /** Sites of the configuration, in the order the gateway lists them: tenant, then priority, then id. */
 function selectSites(config: GatewayConfig, tenant: string | undefined) {
   const sites = config.sites.filter((site) => tenant === undefined || site.tenant === tenant);
@@ -191,7 +151,7 @@ function selectSites(config: GatewayConfig, tenant: string | undefined) {
   );
 }
 
-function noteEmbeddedProvider(config: GatewayConfig, io: CliIo): void {
+export function noteEmbeddedProvider(config: GatewayConfig, io: CliIo): void {
   const { enabled, federateAs, seedDemo } = config.provider;
   if (enabled && federateAs !== null && seedDemo) {
     printLine(

@@ -21,6 +21,8 @@ export interface CliOptions {
   readonly cwd?: string;
   /** @default 20_000 */
   readonly timeoutMs?: number;
+  /** Written to the command's stdin, then closed; without it, stdin is closed at once. */
+  readonly input?: string;
 }
 
 function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -54,11 +56,13 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
 
 /** Starts a long-running command (`serve`, `provider`); the caller stops it. */
 export function spawnCli(args: readonly string[], options: CliOptions = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     env: environment(options.env),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (options.input !== undefined) child.stdin?.end(options.input);
+  return child;
 }
 
 /** Collects a child's JSON log lines and resolves with the first one `matches` accepts. */
