@@ -112,6 +112,11 @@ export interface SiteHubDependencies {
 export interface SiteHub {
   /** Puts the stored sites into the registry; a stored id that the configuration now uses is skipped. */
   load(): Promise<void>;
+  /**
+   * Brings the registry in step with the store after another process changed it (the command line,
+   * another gateway on the same file): stored sites added, changed or removed there are here too.
+   */
+  refresh(): Promise<{ readonly added: number; readonly changed: number; readonly removed: number }>;
   /** Every tenant: `default`, the configuration's, the created ones; sorted by id. */
   tenants(): TenantView[];
   hasTenant(id: string): boolean;
@@ -164,6 +169,17 @@ export function createSiteHub(deps: SiteHubDependencies): SiteHub {
   const reserved = new Set((deps.reservedSites ?? []).map((site) => key(site.tenant, site.id)));
   const taken = (tenant: string, id: string) =>
     reserved.has(key(tenant, id)) || registry.get(tenant, id) !== undefined;
+  /** Stored sites left out because the configuration uses their id: said once each. */
+  const shadowed = new Set<string>();
+
+  // Writes (and reading the store back) one at a time, so that a refresh never sees a registration
+  // half done; asking a site happens before, outside.
+  let queue: Promise<unknown> = Promise.resolve();
+  function serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = queue.then(work, work);
+    queue = run.catch(() => undefined);
+    return run;
+  }
 
   const tenantOf = (id: string): TenantView | undefined =>
     configTenants.has(id) ? { id, name: null, source: 'config', createdAt: null } : createdTenants.get(id);
@@ -191,6 +207,91 @@ export function createSiteHub(deps: SiteHubDependencies): SiteHub {
     const entry = deps.connect(config, { visible: site.visible, trusted: site.trusted });
     deps.onConnected?.(config);
     return entry;
+  }
+
+  /**
+   * Puts a stored site into the registry, replacing `current`: a new token, URL or deadline makes a
+   * new adapter (breaker, pool); otherwise the same one, listed anew.
+   */
+  function place(next: StoredSite, current: StoredSite | undefined): RegisteredSite {
+    const previous = registry.get(next.tenant, next.id);
+    let entry: RegisteredSite;
+    if (
+      !previous ||
+      !current ||
+      next.token !== current.token ||
+      next.url !== current.url ||
+      next.timeoutMs !== current.timeoutMs
+    ) {
+      if (previous) deps.onDisconnected?.(next.tenant, next.id);
+      entry = connectStored(next);
+    } else {
+      entry = {
+        ...previous,
+        name: next.name ?? next.recorded.sitename,
+        enabled: next.enabled,
+        visible: next.visible,
+        trusted: next.trusted,
+        priority: next.priority,
+      };
+    }
+    registry.remove(next.tenant, next.id);
+    registry.add(entry);
+    stored.set(key(next.tenant, next.id), next);
+    return entry;
+  }
+
+  function forget(site: StoredSite): void {
+    stored.delete(key(site.tenant, site.id));
+    registry.remove(site.tenant, site.id);
+    deps.onDisconnected?.(site.tenant, site.id);
+  }
+
+  /** Makes the tenants and stored sites here what the store holds. Run serially. */
+  async function sync() {
+    const tenants = await store.listTenants();
+    const sites = await store.listSites();
+    const tenantIds = new Set(tenants.map((tenant) => tenant.id));
+    for (const tenant of tenants) {
+      if (createdTenants.has(tenant.id)) continue;
+      createdTenants.set(tenant.id, {
+        id: tenant.id,
+        name: tenant.name,
+        source: 'registry',
+        createdAt: new Date(tenant.createdAt),
+      });
+    }
+    for (const id of createdTenants.keys()) if (!tenantIds.has(id)) createdTenants.delete(id);
+
+    let added = 0;
+    let changed = 0;
+    let removed = 0;
+    const kept = new Set<string>();
+    for (const site of sites) {
+      const at = key(site.tenant, site.id);
+      const current = stored.get(at);
+      if (current === undefined && taken(site.tenant, site.id)) {
+        if (!shadowed.has(at)) {
+          shadowed.add(at);
+          logger.warn(
+            { tenant: site.tenant, site: site.id },
+            'a registered site has the id of a configuration site: the configuration wins, the registered one is left out',
+          );
+        }
+        continue;
+      }
+      kept.add(at);
+      if (current === undefined) added++;
+      else if (current.updatedAt !== site.updatedAt || current.createdAt !== site.createdAt) changed++;
+      else continue;
+      place(site, current);
+    }
+    for (const [at, site] of stored) {
+      if (kept.has(at)) continue;
+      forget(site);
+      removed++;
+    }
+    return { added, changed, removed };
   }
 
   function recordedFrom(info: SiteInfo): RecordedSiteInfo {
@@ -221,26 +322,16 @@ export function createSiteHub(deps: SiteHubDependencies): SiteHub {
 
   const hub: SiteHub = {
     async load() {
-      for (const tenant of await store.listTenants()) {
-        createdTenants.set(tenant.id, {
-          id: tenant.id,
-          name: tenant.name,
-          source: 'registry',
-          createdAt: new Date(tenant.createdAt),
-        });
-      }
-      for (const site of await store.listSites()) {
-        if (taken(site.tenant, site.id)) {
-          logger.warn(
-            { tenant: site.tenant, site: site.id },
-            'a registered site has the id of a configuration site: the configuration wins, the registered one is left out',
-          );
-          continue;
-        }
-        registry.add(connectStored(site));
-        stored.set(key(site.tenant, site.id), site);
-      }
+      await serially(sync);
       logger.info({ tenants: createdTenants.size, sites: stored.size }, 'site registry loaded');
+    },
+
+    async refresh() {
+      const counts = await serially(sync);
+      if (counts.added + counts.changed + counts.removed > 0) {
+        logger.info(counts, 'site registry changed by another process: taken into account');
+      }
+      return counts;
     },
 
     tenants() {
@@ -264,46 +355,46 @@ export function createSiteHub(deps: SiteHubDependencies): SiteHub {
       if (name !== null && (name.trim() === '' || name.length > 200)) {
         throw new SiteHubError('BAD_USER_INPUT', 'name: must be 1 to 200 characters', 'name');
       }
-      if (tenantOf(id)) throw new SiteHubError('CONFLICT', `the tenant "${id}" already exists`, 'id');
-      const createdAt = now();
-      try {
-        await store.createTenant({ id, name, createdAt });
-      } catch (error) {
-        if (error instanceof RegistryConflictError) throw new SiteHubError('CONFLICT', error.message, 'id');
-        throw error;
-      }
-      const view: TenantView = { id, name, source: 'registry', createdAt: new Date(createdAt) };
-      createdTenants.set(id, view);
-      logger.info({ tenant: id }, 'tenant created');
-      return view;
+      return serially(async () => {
+        if (tenantOf(id)) throw new SiteHubError('CONFLICT', `the tenant "${id}" already exists`, 'id');
+        const createdAt = now();
+        try {
+          await store.createTenant({ id, name, createdAt });
+        } catch (error) {
+          if (error instanceof RegistryConflictError) throw new SiteHubError('CONFLICT', error.message, 'id');
+          throw error;
+        }
+        const view: TenantView = { id, name, source: 'registry', createdAt: new Date(createdAt) };
+        createdTenants.set(id, view);
+        logger.info({ tenant: id }, 'tenant created');
+        return view;
+      });
     },
 
-    async removeTenant(id, { removeSites = false } = {}) {
-      if (configTenants.has(id)) {
-        throw new SiteHubError(
-          'READ_ONLY',
-          `the tenant "${id}" comes from the configuration: change it there`,
-          'id',
-        );
-      }
-      if (!createdTenants.has(id)) throw new SiteHubError('NOT_FOUND', `no tenant "${id}"`, 'id');
-      const sites = [...stored.values()].filter((site) => site.tenant === id);
-      if (sites.length > 0 && !removeSites) {
-        throw new SiteHubError(
-          'CONFLICT',
-          `the tenant "${id}" still has ${sites.length} site(s): remove them first, or pass removeSites: true`,
-          'id',
-        );
-      }
-      await store.removeTenant(id);
-      createdTenants.delete(id);
-      for (const site of sites) {
-        stored.delete(key(site.tenant, site.id));
-        registry.remove(site.tenant, site.id);
-        deps.onDisconnected?.(site.tenant, site.id);
-      }
-      logger.info({ tenant: id, removedSites: sites.length }, 'tenant removed');
-      return sites.length;
+    removeTenant(id, { removeSites = false } = {}) {
+      return serially(async () => {
+        if (configTenants.has(id)) {
+          throw new SiteHubError(
+            'READ_ONLY',
+            `the tenant "${id}" comes from the configuration: change it there`,
+            'id',
+          );
+        }
+        if (!createdTenants.has(id)) throw new SiteHubError('NOT_FOUND', `no tenant "${id}"`, 'id');
+        const sites = [...stored.values()].filter((site) => site.tenant === id);
+        if (sites.length > 0 && !removeSites) {
+          throw new SiteHubError(
+            'CONFLICT',
+            `the tenant "${id}" still has ${sites.length} site(s): remove them first, or pass removeSites: true`,
+            'id',
+          );
+        }
+        await store.removeTenant(id);
+        createdTenants.delete(id);
+        for (const site of sites) forget(site);
+        logger.info({ tenant: id, removedSites: sites.length }, 'tenant removed');
+        return sites.length;
+      });
     },
 
     describe(tenant, id) {
@@ -368,45 +459,43 @@ export function createSiteHub(deps: SiteHubDependencies): SiteHub {
         );
         return info;
       }
-      const at = now();
-      const site: StoredSite = {
-        tenant: config.tenant,
-        id: config.id,
-        url: config.url,
-        token: config.token,
-        name: config.name ?? null,
-        enabled: config.enabled,
-        visible: input.visible ?? true,
-        trusted: input.trusted ?? false,
-        priority: config.priority,
-        timeoutMs: config.timeoutMs ?? null,
-        recorded: recordedFrom(info.value),
-        createdAt: at,
-        updatedAt: at,
-      };
-      try {
-        await store.insertSite(site);
-      } catch (error) {
-        if (error instanceof RegistryConflictError) throw new SiteHubError('CONFLICT', error.message, 'id');
-        throw error;
-      }
-      // Between the check above and now another registration may have taken the id in memory only.
-      if (registry.get(site.tenant, site.id)) {
-        await store.removeSite(site.tenant, site.id);
-        throw new SiteHubError(
-          'CONFLICT',
-          `the tenant "${site.tenant}" already has a site "${site.id}"`,
-          'id',
+      return serially(async () => {
+        const at = now();
+        const site: StoredSite = {
+          tenant: config.tenant,
+          id: config.id,
+          url: config.url,
+          token: config.token,
+          name: config.name ?? null,
+          enabled: config.enabled,
+          visible: input.visible ?? true,
+          trusted: input.trusted ?? false,
+          priority: config.priority,
+          timeoutMs: config.timeoutMs ?? null,
+          recorded: recordedFrom(info.value),
+          createdAt: at,
+          updatedAt: at,
+        };
+        if (taken(site.tenant, site.id)) {
+          throw new SiteHubError(
+            'CONFLICT',
+            `the tenant "${site.tenant}" already has a site "${site.id}": choose another id`,
+            'id',
+          );
+        }
+        try {
+          await store.insertSite(site);
+        } catch (error) {
+          if (error instanceof RegistryConflictError) throw new SiteHubError('CONFLICT', error.message, 'id');
+          throw error;
+        }
+        const entry = place(site, undefined);
+        logger.info(
+          { tenant: site.tenant, site: site.id, url: site.url, release: site.recorded.release },
+          'site registered',
         );
-      }
-      const entry = connectStored(site);
-      registry.add(entry);
-      stored.set(key(site.tenant, site.id), site);
-      logger.info(
-        { tenant: site.tenant, site: site.id, url: site.url, release: site.recorded.release },
-        'site registered',
-      );
-      return ok(entry);
+        return ok(entry);
+      });
     },
 
     async update(input) {
@@ -436,56 +525,42 @@ export function createSiteHub(deps: SiteHubDependencies): SiteHub {
         }
         recorded = recordedFrom(info.value);
       }
-      const next: StoredSite = {
-        ...current,
-        token: config.token,
-        name: config.name ?? null,
-        enabled: config.enabled,
-        visible: input.visible ?? current.visible,
-        trusted: input.trusted ?? current.trusted,
-        priority: config.priority,
-        timeoutMs: config.timeoutMs ?? null,
-        recorded,
-        updatedAt: now(),
-      };
-      if (!(await store.updateSite(next))) throw new SiteHubError('NOT_FOUND', `no site "${input.id}"`, 'id');
-      const previous = registry.get(next.tenant, next.id);
-      let entry: RegisteredSite;
-      if (!previous || rotating || next.timeoutMs !== current.timeoutMs) {
-        deps.onDisconnected?.(next.tenant, next.id);
-        entry = connectStored(next);
-      } else {
-        // The same adapter, breaker and pool: only how the site is listed changes.
-        entry = {
-          ...previous,
-          name: next.name ?? next.recorded.sitename,
-          enabled: next.enabled,
-          visible: next.visible,
-          trusted: next.trusted,
-          priority: next.priority,
+      return serially(async () => {
+        const next: StoredSite = {
+          ...current,
+          token: config.token,
+          name: config.name ?? null,
+          enabled: config.enabled,
+          visible: input.visible ?? current.visible,
+          trusted: input.trusted ?? current.trusted,
+          priority: config.priority,
+          timeoutMs: config.timeoutMs ?? null,
+          recorded,
+          updatedAt: now(),
         };
-      }
-      registry.remove(next.tenant, next.id);
-      registry.add(entry);
-      stored.set(key(next.tenant, next.id), next);
-      logger.info(
-        {
-          tenant: next.tenant,
-          site: next.id,
-          changed: Object.keys(input).filter((field) => field !== 'tenant' && field !== 'id'),
-        },
-        'site updated',
-      );
-      return ok(entry);
+        if (!(await store.updateSite(next)))
+          throw new SiteHubError('NOT_FOUND', `no site "${input.id}"`, 'id');
+        // What is here now: a refresh may have replaced the site while it was being asked.
+        const entry = place(next, stored.get(key(next.tenant, next.id)) ?? current);
+        logger.info(
+          {
+            tenant: next.tenant,
+            site: next.id,
+            changed: Object.keys(input).filter((field) => field !== 'tenant' && field !== 'id'),
+          },
+          'site updated',
+        );
+        return ok(entry);
+      });
     },
 
-    async remove(tenant, id) {
-      storedSite(tenant, id);
-      await store.removeSite(tenant, id);
-      stored.delete(key(tenant, id));
-      registry.remove(tenant, id);
-      deps.onDisconnected?.(tenant, id);
-      logger.info({ tenant, site: id }, 'site removed');
+    remove(tenant, id) {
+      return serially(async () => {
+        const site = storedSite(tenant, id);
+        await store.removeSite(tenant, id);
+        forget(site);
+        logger.info({ tenant, site: id }, 'site removed');
+      });
     },
   };
   return hub;
