@@ -269,6 +269,12 @@ export const gatewayConfigSchema = z.strictObject({
        * the registry lives in memory and what it holds is lost at a restart (a warning says so).
        */
       dataDir: z.string().min(1).optional(),
+      /**
+       * How often a gateway looks whether another process changed the registry (`moodle-gateway sites
+       * add|remove`, another gateway on the same file), and then takes the change into account; 0: never
+       * (such changes are seen at the next start).
+       */
+      watchMs: z.number().int().min(0).max(3_600_000).default(2_000),
     })
     .prefault({}),
   /** `debug` adds a line for every successful site call; `info` logs requests and failures. */

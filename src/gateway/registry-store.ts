@@ -59,6 +59,11 @@ export interface RegistryStore {
   /** Replaces the stored site of the same tenant and id; false when there is none. */
   updateSite(site: StoredSite): Promise<boolean>;
   removeSite(tenant: string, id: string): Promise<boolean>;
+  /**
+   * Whether another process (or connection) wrote to the store since the previous call: a cheap
+   * question, asked often, so that a gateway follows changes made beside it. Absent: never known.
+   */
+  changedElsewhere?(): Promise<boolean>;
   /** Rejects when the store cannot answer (closed, file gone): for readiness. */
   check(): Promise<void>;
   close(): Promise<void>;

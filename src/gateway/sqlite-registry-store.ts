@@ -115,7 +115,10 @@ export function createSqliteRegistryStore({ dataDir }: SqliteRegistryStoreOption
     ),
     deleteSite: db.prepare('DELETE FROM sites WHERE tenant = ? AND id = ?'),
     check: db.prepare('SELECT 1'),
+    // Changes whenever another connection commits; never for this connection's own writes.
+    dataVersion: db.prepare<[], { data_version: number }>('PRAGMA data_version'),
   };
+  let dataVersion = statements.dataVersion.get()?.data_version;
   const removeTenant = db.transaction((id: string) => {
     statements.deleteTenantSites.run(id);
     return statements.deleteTenant.run(id).changes > 0;
@@ -149,6 +152,13 @@ export function createSqliteRegistryStore({ dataDir }: SqliteRegistryStoreOption
     },
     async removeSite(tenant, id) {
       return statements.deleteSite.run(tenant, id).changes > 0;
+    },
+    async changedElsewhere() {
+      if (!open) return false;
+      const current = statements.dataVersion.get()?.data_version;
+      if (current === dataVersion) return false;
+      dataVersion = current;
+      return true;
     },
     async check() {
       if (!open) throw new Error('the registry store is closed');

@@ -26,6 +26,8 @@ export interface GatewayHubOptions {
 export interface GatewayHub {
   readonly hub: SiteHub;
   readonly store: RegistryStore;
+  /** Stops following changes made beside the gateway (before the store closes). */
+  readonly stopWatching: () => void;
 }
 
 /**
@@ -114,18 +116,53 @@ export async function openSiteHub(options: OpenSiteHubOptions): Promise<GatewayH
     await store.close();
     throw error;
   }
-  return { hub, store };
+  return { hub, store, stopWatching: () => undefined };
+}
+
+/**
+ * Follows changes another process makes to the registry's file (`moodle-gateway sites add|remove`,
+ * another gateway): every `intervalMs`, one cheap question to the store, and a refresh of the hub
+ * when something changed. A failure is logged once, until the store answers again.
+ */
+export function watchRegistry(options: {
+  readonly hub: SiteHub;
+  readonly store: RegistryStore;
+  readonly intervalMs: number;
+  readonly logger: Logger;
+}): () => void {
+  const { hub, store, intervalMs, logger } = options;
+  if (intervalMs === 0 || store.changedElsewhere === undefined) return () => undefined;
+  let running = false;
+  let failing = false;
+  const timer = setInterval(async () => {
+    if (running) return;
+    running = true;
+    try {
+      if (await store.changedElsewhere?.()) await hub.refresh();
+      failing = false;
+    } catch (error) {
+      if (!failing)
+        logger.warn({ err: error }, 'could not follow the changes made beside the gateway to the registry');
+      failing = true;
+    } finally {
+      running = false;
+    }
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** The gateway's registry: every registered site a user-sync target too, its cached info dropped when it goes. */
-export function createGatewayHub(options: GatewayHubOptions): Promise<GatewayHub> {
+export async function createGatewayHub(options: GatewayHubOptions): Promise<GatewayHub> {
   const { config, logger, users, siteInfoCache } = options;
-  return openSiteHub({
+  const registryLogger = logger.child({ part: 'registry' });
+  const dataDir = registryDataDir(config, registryLogger);
+  const { hub, store } = await openSiteHub({
     config,
     dispatcher: options.dispatcher,
     logger,
     registry: options.registry,
-    dataDir: registryDataDir(config, logger.child({ part: 'registry' })),
+    dataDir,
     toEntry: options.toEntry,
     onConnected: (site) => users.addSite(site),
     onDisconnected: (tenant, id) => {
@@ -133,4 +170,9 @@ export function createGatewayHub(options: GatewayHubOptions): Promise<GatewayHub
       siteInfoCache.invalidate(id);
     },
   });
+  const stopWatching =
+    dataDir === null
+      ? () => undefined
+      : watchRegistry({ hub, store, intervalMs: config.registry.watchMs, logger: registryLogger });
+  return { hub, store, stopWatching };
 }

@@ -77,7 +77,11 @@ export async function startGateway(
   const privateFiles = createPrivateFiles({ links, fileName: config.zipFileName });
   const users = createGatewayUserSync({ config, dispatcher: agent, logger });
   // Registered sites join the configured ones in the registry before anything is served.
-  const { hub, store: registryStore } = await createGatewayHub({
+  const {
+    hub,
+    store: registryStore,
+    stopWatching,
+  } = await createGatewayHub({
     config,
     dispatcher: agent,
     logger,
@@ -172,6 +176,7 @@ export async function startGateway(
 
   const release = async () => {
     await provider?.close();
+    stopWatching();
     await registryStore.close();
     await agent.close();
   };
