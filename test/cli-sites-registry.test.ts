@@ -10,12 +10,14 @@ import { createSqliteRegistryStore } from '../src/gateway/sqlite-registry-store.
 import { type CliRun, runCli, runCliHere, spawnCli } from './support/cli-process.js';
 import { closedPortUrl, moodleBodies, startFaultInjector } from './support/fault-injector.js';
 import { findLeaks } from './support/find-leaks.js';
-import { startTestGateway } from './support/gateway-harness.js';
+import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
 import { type LaunchedProvider, launchRestProvider } from './support/rest-provider-launcher.js';
 import { newCapture, saveCapture } from './support/secret-capture.js';
 
 const WRONG_TOKEN = 'fedcba9876543210fedcba9876543210';
 const TITLE_TOKEN = 'title0123456789abcdef0123456789ab';
+/** How often the gateways here look for changes made beside them. */
+const WATCH_MS = 150;
 
 interface Listed {
   tenant: string;
@@ -37,6 +39,8 @@ describe('moodle-gateway sites add|remove|list: the persisted registry the gatew
   let dataDir: string;
   let config: string;
   let deadUrl: string;
+  /** A gateway running on the registry while the commands change it. */
+  let live: TestGateway | undefined;
   /** Every output of every command run here: no token may appear in any. */
   const said: string[] = [];
 
@@ -54,6 +58,24 @@ describe('moodle-gateway sites add|remove|list: the persisted registry the gatew
       await store.close();
     }
   };
+  const gatewayConfig = () => ({
+    registry: { dataDir, watchMs: WATCH_MS },
+    sites: [{ id: 'sciences', url: sciences.url, token: sciences.token, priority: 5 }],
+  });
+  const servedSites = async (gateway: TestGateway) =>
+    (
+      await gateway.graphql<{ externalSites: { id: string; name: string; priority: number }[] }>(
+        '{ externalSites { id name priority } }',
+      )
+    ).body.data?.externalSites ?? [];
+  /** Polls until `check` holds, for a few watch periods at most. */
+  const eventually = async (check: () => Promise<boolean>): Promise<void> => {
+    const deadline = Date.now() + 20 * WATCH_MS + 2000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error('the gateway did not follow the change in time');
+      await sleep(WATCH_MS / 2);
+    }
+  };
   const listJson = async (): Promise<Listed[]> => {
     const { code, stdout } = await cli(['list', '--json']);
     expect(code).toBe(0);
@@ -68,13 +90,7 @@ describe('moodle-gateway sites add|remove|list: the persisted registry the gatew
     dir = await mkdtemp(join(tmpdir(), 'cli-sites-registry-'));
     dataDir = join(dir, 'registry');
     config = join(dir, 'gateway.yaml');
-    await writeFile(
-      config,
-      stringify({
-        registry: { dataDir },
-        sites: [{ id: 'sciences', url: sciences.url, token: sciences.token, priority: 5 }],
-      }),
-    );
+    await writeFile(config, stringify(gatewayConfig()));
     deadUrl = await closedPortUrl();
   });
   afterAll(async () => {
@@ -84,6 +100,7 @@ describe('moodle-gateway sites add|remove|list: the persisted registry the gatew
     }
     capture.said.push(...said);
     saveCapture(capture);
+    await live?.close();
     await Promise.all([law?.close(), sciences?.close()]);
     await rm(dir, { recursive: true, force: true });
   });
@@ -120,7 +137,10 @@ describe('moodle-gateway sites add|remove|list: the persisted registry the gatew
     expect(await storedSites()).toEqual([]);
   });
 
-  it('sites add with the token on stdin asks the site, saves it with what it said of itself, and says when a running gateway sees it', async () => {
+  it('sites add with the token on stdin asks the site, saves it with what it said of itself, and a running gateway serves it soon after', async () => {
+    live = await startTestGateway(gatewayConfig(), { secrets: [law.token, sciences.token] });
+    const gateway = live;
+    expect((await servedSites(gateway)).map((site) => site.id)).toEqual(['sciences']);
     const { code, stdout, stderr } = await runCli(
       [
         'sites',
@@ -143,12 +163,19 @@ describe('moodle-gateway sites add|remove|list: the persisted registry the gatew
     expect(stdout).toContain('Registered site "law" in tenant "default"');
     expect(stdout).toMatch(/name\s+Faculty of Law/);
     expect(stdout).toMatch(/token\s+••••…\S{4}/);
-    expect(stderr).toContain('A running gateway keeps its own copy of the registry');
+    expect(stderr).toContain(
+      'A gateway running on this registry takes this change into account within about 150ms (registry.watchMs)',
+    );
     expect(stderr).toContain('registerSite');
     const [stored] = await storedSites();
     expect(stored).toMatchObject({ tenant: 'default', id: 'law', url: law.url, priority: 10 });
     expect(stored?.token).toBe(law.token);
     expect(stored?.recorded.sitename).toBe('Faculty of Law');
+    await eventually(async () => (await servedSites(gateway)).some((site) => site.id === 'law'));
+    expect(await servedSites(gateway)).toEqual([
+      { id: 'law', name: 'Faculty of Law', priority: 10 },
+      { id: 'sciences', name: 'Faculty of Sciences', priority: 5 },
+    ]);
   });
 
   it('sites list shows configured and registered sites, marked by source, tokens only masked', async () => {
@@ -165,14 +192,8 @@ describe('moodle-gateway sites add|remove|list: the persisted registry the gatew
     expect(stdout).toMatch(/default\s+law\s+Faculty of Law\s+\S+\s+10\s+yes\s+yes\s+registry/);
   });
 
-  it('a gateway started afterwards on the same data directory serves the site added by the command', async () => {
-    const gateway = await startTestGateway(
-      {
-        registry: { dataDir },
-        sites: [{ id: 'sciences', url: sciences.url, token: sciences.token, priority: 5 }],
-      },
-      { secrets: [law.token, sciences.token] },
-    );
+  it('a gateway started afterwards on the same data directory serves the site added by the command, and its changes reach the running one', async () => {
+    const gateway = await startTestGateway(gatewayConfig(), { secrets: [law.token, sciences.token] });
     try {
       const { body } = await gateway.graphql<{
         externalSites: { id: string; name: string; info: { __typename: string } }[];
@@ -181,6 +202,18 @@ describe('moodle-gateway sites add|remove|list: the persisted registry the gatew
       expect(body.data?.externalSites).toEqual([
         { id: 'law', name: 'Faculty of Law', info: { __typename: 'SiteInfo' } },
         { id: 'sciences', name: 'Faculty of Sciences', info: { __typename: 'SiteInfo' } },
+      ]);
+      const updated = await gateway.graphql(
+        'mutation { updateSite(input: { id: "law", name: "Law School", priority: 1 }) { __typename } }',
+      );
+      expect(updated.body.errors).toBeUndefined();
+      const running = live as TestGateway;
+      await eventually(async () =>
+        (await servedSites(running)).some((site) => site.id === 'law' && site.name === 'Law School'),
+      );
+      expect((await servedSites(running)).map((site) => [site.id, site.priority])).toEqual([
+        ['sciences', 5],
+        ['law', 1],
       ]);
     } finally {
       await gateway.close();
@@ -212,9 +245,12 @@ describe('moodle-gateway sites add|remove|list: the persisted registry the gatew
     const { code, stdout, stderr } = await cli(['remove', 'law']);
     expect(code).toBe(0);
     expect(stdout).toContain('Removed site "law" of tenant "default" from the registry');
-    expect(stderr).toContain('A running gateway keeps its own copy of the registry');
+    expect(stderr).toContain('A gateway running on this registry takes this change into account');
     expect(await storedSites()).toEqual([]);
     expect((await listJson()).map((site) => site.id)).toEqual(['sciences']);
+    const running = live as TestGateway;
+    await eventually(async () => !(await servedSites(running)).some((site) => site.id === 'law'));
+    expect((await servedSites(running)).map((site) => site.id)).toEqual(['sciences']);
   });
 
   it('refuses what cannot work: no token, two tokens, an unset variable, a bad URL, a registry kept in memory', async () => {
@@ -252,7 +288,10 @@ describe('moodle-gateway sites add|remove|list: the persisted registry the gatew
     async () => {
       const site = await startFaultInjector({ kind: 'answer', body: moodleBodies.siteInfo, delayMs: 1500 });
       const titleConfig = join(dir, 'title.yaml');
-      await writeFile(titleConfig, stringify({ registry: { dataDir: join(dir, 'title-registry') } }));
+      await writeFile(
+        titleConfig,
+        stringify({ registry: { dataDir: join(dir, 'title-registry'), watchMs: 0 } }),
+      );
       const child = spawnCli([
         'sites',
         'add',
@@ -284,6 +323,7 @@ describe('moodle-gateway sites add|remove|list: the persisted registry the gatew
         expect(await exited).toBe(0);
         said.push(output);
         expect(output).toContain('Registered site "peer"');
+        expect(output).toContain('(registry.watchMs is 0): it serves this change from its next start');
       } finally {
         if (child.exitCode === null) child.kill('SIGKILL');
         await exited;

@@ -20,9 +20,10 @@ const CONFIG_HELP =
 const REGISTRY_HELP = `
 The registry is the gateway's: registry.sqlite in registry.dataDir, else in provider.dataDir when the
 provider is enabled. Give this command the gateway's configuration and run it as the gateway's user.
-A running gateway keeps its own copy of the registry: it serves a change made here from its next
-start. To change a running gateway at once, use its GraphQL mutations (registerSite, updateSite,
-removeSite; registrySites lists them).
+A gateway already running on this registry keeps a copy of it in memory, and looks for changes made
+beside it every registry.watchMs (2 s by default): it serves a change made here within that time.
+With registry.watchMs: 0, it serves it from its next start only. The gateway's GraphQL mutations
+(registerSite, updateSite, removeSite; registrySites lists them) change a running gateway at once.
 `;
 
 function examples(lines: readonly string[]): string {

@@ -11,6 +11,7 @@ import { remoteEntry } from '../server/remote-entry.js';
 import { openSiteHub, registryLocation } from '../server/site-hub-wiring.js';
 import { CliError, type CliIo, EXIT, printLine } from './cli-io.js';
 import { formatTable } from './format-table.js';
+import { formatDuration } from './format-units.js';
 import { type ConfigFlags, loadCliConfig } from './load-cli-config.js';
 import { readToken, type TokenFlags } from './read-token.js';
 import { noteEmbeddedProvider } from './sites-command.js';
@@ -63,10 +64,16 @@ export interface ListedSite {
   readonly registeredAt: string | null;
 }
 
-/** Said after every change, until a running gateway can notice one by itself. */
-export const RUNNING_GATEWAY_NOTE =
-  'A running gateway keeps its own copy of the registry: it serves this change from its next start. ' +
-  'To change a running gateway at once, use its GraphQL mutations (registerSite, removeSite) instead.';
+/** Said after every change: when a gateway already running on this registry serves it. */
+export function runningGatewayNote(config: GatewayConfig): string {
+  const { watchMs } = config.registry;
+  return watchMs > 0
+    ? `A gateway running on this registry takes this change into account within about ${formatDuration(watchMs)} ` +
+        '(registry.watchMs); its GraphQL mutations (registerSite, removeSite) change it at once.'
+    : 'A running gateway keeps its own copy of the registry (registry.watchMs is 0): it serves this ' +
+        'change from its next start. To change a running gateway at once, use its GraphQL mutations ' +
+        '(registerSite, removeSite) instead.';
+}
 
 const DEFAULT_TENANT = 'default';
 
@@ -121,7 +128,7 @@ export async function sitesAddCommand(flags: SitesAddFlags, io: CliIo): Promise<
           'the site is listed, but no files can be retrieved from it until the service offers it.',
       );
     }
-    printLine(io.stderr, RUNNING_GATEWAY_NOTE);
+    printLine(io.stderr, runningGatewayNote(config));
     return EXIT.ok;
   } finally {
     await registry.close();
@@ -149,7 +156,7 @@ export async function sitesRemoveCommand(id: string, flags: SitesRemoveFlags, io
   if (flags.json) printLine(io.stdout, JSON.stringify({ tenant, id, removed: true }, null, 2));
   else
     printLine(io.stdout, `Removed site "${id}" of tenant "${tenant}" from the registry (${registry.where}).`);
-  printLine(io.stderr, RUNNING_GATEWAY_NOTE);
+  printLine(io.stderr, runningGatewayNote(config));
   return EXIT.ok;
 }
 
