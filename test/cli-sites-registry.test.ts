@@ -105,12 +105,14 @@ describe('moodle-gateway sites add|remove|list: the persisted registry the gatew
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('sites list before any registration shows the configured sites, marked config, and creates nothing', async () => {
+  it('sites list and remove before any registration create nothing; list shows the configured sites, marked config', async () => {
     const { code, stdout, stderr } = await cli(['list']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^TENANT\s+ID\s+NAME\s+URL\s+PRIORITY\s+ENABLED\s+VISIBLE\s+SOURCE\n/);
     expect(stdout).toMatch(/default\s+sciences\s+-\s+\S+\s+5\s+yes\s+yes\s+config/);
     expect(stderr).toContain('does not exist');
+    const removed = await cli(['remove', 'nope']);
+    expect([removed.code, removed.stderr]).toEqual([1, expect.stringContaining('No site "nope"')]);
     expect(existsSync(dataDir)).toBe(false);
   });
 

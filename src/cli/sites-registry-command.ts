@@ -82,7 +82,7 @@ export async function sitesAddCommand(flags: SitesAddFlags, io: CliIo): Promise<
   const config = await loadCliConfig(flags, io.env);
   const token = await readToken(flags, io);
   const tenant = flags.tenant ?? DEFAULT_TENANT;
-  const registry = await openCliRegistry(config, io, 'write');
+  const registry = await openCliRegistry(config, io, 'add');
   try {
     const result = await hubCall(tenant, () =>
       registry.hub.register({
@@ -147,7 +147,7 @@ export async function sitesRemoveCommand(id: string, flags: SitesRemoveFlags, io
       EXIT.failed,
     );
   }
-  const registry = await openCliRegistry(config, io, 'write');
+  const registry = await openCliRegistry(config, io, 'remove');
   try {
     await hubCall(tenant, () => registry.hub.remove(tenant, id));
   } finally {
@@ -163,7 +163,7 @@ export async function sitesRemoveCommand(id: string, flags: SitesRemoveFlags, io
 /** `moodle-gateway sites list`: configured and registered sites, marked by source, never their tokens. */
 export async function sitesListCommand(flags: SitesListFlags, io: CliIo): Promise<number> {
   const config = await loadCliConfig(flags, io.env);
-  const registry = await openCliRegistry(config, io, 'read');
+  const registry = await openCliRegistry(config, io, 'list');
   let sites: ListedSite[];
   try {
     const tenants = registry.hub.tenants().map((tenant) => tenant.id);
@@ -239,17 +239,16 @@ interface CliRegistry {
 }
 
 /**
- * The registry the gateway would open with this configuration. `write` creates it where the gateway
- * would, and refuses a configuration whose gateway keeps its registry in memory; `read` never
- * creates a file: with none, only the configuration's sites are listed.
+ * What a command does with the registry: `add` creates it where the gateway would; `remove` changes
+ * it only when it exists; both refuse a configuration whose gateway keeps its registry in memory.
+ * `list` only reads: with no file, only the configuration's sites are listed.
  */
-async function openCliRegistry(
-  config: GatewayConfig,
-  io: CliIo,
-  mode: 'read' | 'write',
-): Promise<CliRegistry> {
+type RegistryUse = 'add' | 'remove' | 'list';
+
+/** The registry the gateway would open with this configuration, through the same hub. */
+async function openCliRegistry(config: GatewayConfig, io: CliIo, use: RegistryUse): Promise<CliRegistry> {
   const location = registryLocation(config);
-  if (location === null && mode === 'write') {
+  if (location === null && use !== 'list') {
     throw new CliError(
       'With this configuration the gateway keeps its site registry in memory (no registry.dataDir, no ' +
         'provider), so a site saved here would never reach it. Set registry.dataDir in the configuration ' +
@@ -259,7 +258,7 @@ async function openCliRegistry(
     );
   }
   const file = location === null ? null : resolve(registryFile(location));
-  const persisted = location !== null && (mode === 'write' || existsSync(file as string));
+  const persisted = location !== null && (use === 'add' || existsSync(file as string));
   const where =
     file === null
       ? 'none persisted (no registry.dataDir and no provider: a running gateway keeps its registered sites in memory; ask it with the GraphQL registrySites query)'
