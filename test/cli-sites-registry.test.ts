@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { hideSecretArgs } from '../src/cli/hide-secret-args.js';
 import type { StoredSite } from '../src/gateway/registry-store.js';
 import { createSqliteRegistryStore } from '../src/gateway/sqlite-registry-store.js';
 import { type CliRun, runCli, runCliHere, spawnCli } from './support/cli-process.js';
@@ -338,5 +339,30 @@ describe('moodle-gateway sites add|remove|list: the persisted registry the gatew
   it('no token appears in any output of any command run here', () => {
     expect(said.length).toBeGreaterThan(20);
     expect(findLeaks([law.token, sciences.token, WRONG_TOKEN, TITLE_TOKEN], said)).toEqual([]);
+  });
+});
+
+describe('the process title of moodle-gateway', () => {
+  it('hides the value of --token in both spellings, keeps --token - (stdin) and everything after --', () => {
+    expect(hideSecretArgs(['sites', 'add', '--url', 'u', '--token', 'abc'])).toEqual({
+      args: ['sites', 'add', '--url', 'u', '--token', '[hidden]'],
+      hidden: true,
+    });
+    expect(hideSecretArgs(['sites', 'add', '--token=abc', '--id', 'x']).args).toEqual([
+      'sites',
+      'add',
+      '--token=[hidden]',
+      '--id',
+      'x',
+    ]);
+    expect(hideSecretArgs(['sites', 'add', '--token', '-'])).toEqual({
+      args: ['sites', 'add', '--token', '-'],
+      hidden: false,
+    });
+    expect(hideSecretArgs(['sites', 'add', '--token-env', 'T']).hidden).toBe(false);
+    expect(hideSecretArgs(['serve', '--config', 'g.yaml'])).toEqual({
+      args: ['serve', '--config', 'g.yaml'],
+      hidden: false,
+    });
   });
 });
