@@ -1,13 +1,13 @@
 import { pipeline } from 'node:stream/promises';
 import { create as contentDisposition } from 'content-disposition';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { BundleLinks } from '../gateway/bundle-links.js';
 import { createPrivateFilesBundle } from '../gateway/private-files-bundle.js';
 import type { SiteInfoCache } from '../gateway/site-info-cache.js';
 import type { RegisteredSite, SiteRegistry } from '../gateway/site-registry.js';
 import type { ZipFileNameOptions } from '../gateway/zip-file-name.js';
-import { sendErrorPage, sendLinkRefused } from './error-page.js';
+import { sendLinkRefused } from './error-page.js';
 
 export interface BundleRouteDependencies {
   readonly links: BundleLinks;
