@@ -21,6 +21,12 @@ export interface ReadBlobOptions {
   readonly start?: number;
   /** Last byte to read (inclusive, as in HTTP `Range`). @default the last byte */
   readonly end?: number;
+  /**
+   * Bytes per chunk read: larger chunks mean fewer reads and fewer chunks for every stream they pass
+   * through, at the cost of that much memory per open stream.
+   * @default 65536 (Node's)
+   */
+  readonly chunkBytes?: number;
 }
 
 /**

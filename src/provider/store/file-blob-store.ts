@@ -116,7 +116,11 @@ export function createFileBlobStore({ dataDir }: FileBlobStoreOptions): BlobStor
     assertHash(contenthash);
     const handle = await ignoreMissing(open(pathOf(contenthash), 'r'));
     if (!handle) return null;
-    return handle.createReadStream({ start: options.start, end: options.end });
+    return handle.createReadStream({
+      start: options.start,
+      end: options.end,
+      ...(options.chunkBytes !== undefined && { highWaterMark: options.chunkBytes }),
+    });
   }
 
   async function statBlob(contenthash: string): Promise<BlobStat | null> {
