@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -30,10 +31,22 @@ export interface SpawnOptions {
   readonly stdout?: 'pipe' | 'ignore';
 }
 
-/** Runs a TypeScript file of the repository in a new Node process (through tsx), from the repository root. */
+let compiledRoot: string | null = null;
+
+/** From now on, `spawnTs` runs the compiled JavaScript under `root` (see build.ts) instead of tsx. */
+export function useCompiled(root: string): void {
+  compiledRoot = root;
+}
+
+/**
+ * Runs a TypeScript file of the repository (`bench/upstreams.ts`) in a new Node process: its compiled
+ * JavaScript when `useCompiled` was called, else through tsx; from the repository root either way.
+ */
 export function spawnTs(file: string, args: readonly string[] = [], options: SpawnOptions = {}): Child {
   const { env = {}, nodeFlags = [], stdout = 'pipe' } = options;
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', file, ...args], {
+  const entry =
+    compiledRoot === null ? ['--import', 'tsx', file] : [join(compiledRoot, file.replace(/\.ts$/, '.js'))];
+  const child = spawn(process.execPath, [...nodeFlags, ...entry, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', stdout, 'pipe'],
