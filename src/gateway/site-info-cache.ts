@@ -13,6 +13,11 @@ export interface SiteInfoCacheOptions {
 
 export interface SiteInfoCache {
   get(entry: RegisteredSite): Promise<Result<SiteInfo>>;
+  /**
+   * The answer `get` would give at once, without asking the site, when a fresh one is cached;
+   * `undefined` otherwise. Counted as a lookup, a hit when it answers.
+   */
+  peek(entry: RegisteredSite): Result<SiteInfo> | undefined;
   invalidate(siteId: string): void;
 }
 
@@ -54,6 +59,12 @@ export function createSiteInfoCache({
         .finally(() => inFlight.delete(key));
       inFlight.set(key, call);
       return call;
+    },
+    peek(entry) {
+      const cached = fresh.get(keyOf(entry));
+      if (cached === undefined || cached.expiresAt <= now()) return undefined;
+      onLookup?.(entry, true);
+      return cached.value;
     },
     invalidate(siteId) {
       for (const key of [...fresh.keys()]) if (key.endsWith(`\u0000${siteId}`)) fresh.delete(key);

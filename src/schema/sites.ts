@@ -1,7 +1,9 @@
 import { circuitOf } from '../gateway/circuit-breaker.js';
+import type { GatewayLoaders } from '../gateway/loaders.js';
 import { ZIP_FUNCTION } from '../gateway/private-files.js';
 import type { SiteInfo } from '../gateway/site.js';
 import type { RegisteredSite } from '../gateway/site-registry.js';
+import type { Result } from '../moodle/failures.js';
 import { builder } from './builder.js';
 import { SiteFailureRef, siteFailureValue } from './site-failure.js';
 import { SiteStatusEnum, siteStatusOf } from './site-status.js';
@@ -30,17 +32,27 @@ const SiteInfoResult = builder.unionType('SiteInfoResult', {
   types: [SiteInfoRef, SiteFailureRef],
 });
 
+/**
+ * `use` of the site's info: at once when the cache holds a fresh answer (most requests: no promise, no
+ * batch, no deadline timer), else once the request's loader has asked the site.
+ */
+function withSiteInfo<T>(
+  entry: RegisteredSite,
+  loaders: GatewayLoaders,
+  use: (info: Result<SiteInfo>) => T,
+): T | Promise<T> {
+  const known = loaders.siteInfoNow(entry);
+  return known === undefined ? loaders.siteInfo.load(entry).then(use) : use(known);
+}
+
 export const ExternalSiteRef = builder.objectRef<RegisteredSite>('ExternalSite').implement({
   description: 'A configured Moodle platform.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Stable slug, used to name the site in other operations.' }),
     name: t.string({
       description: 'The configured name, else the name the site gives itself, else its id.',
-      resolve: async (entry, _args, { loaders }) => {
-        if (entry.name !== null) return entry.name;
-        const info = await loaders.siteInfo.load(entry);
-        return info.ok ? info.value.sitename : entry.id;
-      },
+      resolve: (entry, _args, { loaders }) =>
+        entry.name ?? withSiteInfo(entry, loaders, (info) => (info.ok ? info.value.sitename : entry.id)),
     }),
     url: t.exposeString('url'),
     priority: t.exposeInt('priority', { authScopes: { siteDetails: true } }),
@@ -54,19 +66,19 @@ export const ExternalSiteRef = builder.objectRef<RegisteredSite>('ExternalSite')
     info: t.field({
       type: SiteInfoResult,
       authScopes: { siteDetails: true },
-      resolve: async (entry, _args, { loaders }) => {
-        const info = await loaders.siteInfo.load(entry);
-        return info.ok ? info.value : siteFailureValue(entry, info.failure);
-      },
+      resolve: (entry, _args, { loaders }) =>
+        withSiteInfo(entry, loaders, (info) =>
+          info.ok ? info.value : siteFailureValue(entry, info.failure),
+        ),
     }),
     supportsPrivateFiles: t.boolean({
       nullable: true,
       authScopes: { siteDetails: true },
       description: `Whether the site offers ${ZIP_FUNCTION}; null while the site cannot tell.`,
-      resolve: async (entry, _args, { loaders }) => {
-        const info = await loaders.siteInfo.load(entry);
-        return info.ok ? info.value.functions.some((fn) => fn.name === ZIP_FUNCTION) : null;
-      },
+      resolve: (entry, _args, { loaders }) =>
+        withSiteInfo(entry, loaders, (info) =>
+          info.ok ? info.value.functions.some((fn) => fn.name === ZIP_FUNCTION) : null,
+        ),
     }),
   }),
 });

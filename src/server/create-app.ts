@@ -78,6 +78,8 @@ export interface AppDependencies {
   };
 }
 
+const JSON_BODY = /^application\/(?:graphql-response\+)?json\b/i;
+
 interface ServerContext {
   readonly req: FastifyRequest;
   readonly reply: FastifyReply;
@@ -175,7 +177,10 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       reply.status(response.status);
       // A refused upload is not read to its end: closing the connection is what lets the client see the answer.
       if (response.status === 413) reply.header('connection', 'close');
-      reply.send(response.body);
+      // A regular result is one JSON text Yoga already holds: sent as it is, it spares a stream per
+      // request. Event streams and multipart answers stream.
+      const type = response.headers.get('content-type') ?? '';
+      reply.send(JSON_BODY.test(type) ? await response.text() : response.body);
       return reply;
     },
   });
