@@ -32,16 +32,15 @@ export interface LoaderDependencies {
 
 export function createLoaders({ siteInfoCache, signal, logger }: LoaderDependencies): GatewayLoaders {
   const siteKey = (entry: RegisteredSite) => `${entry.tenant}\u0000${entry.id}`;
-  const known = new Map<string, Result<SiteInfo>>();
+  const known = new Map<RegisteredSite, Result<SiteInfo>>();
   let siteInfo: GatewayLoaders['siteInfo'] | undefined;
   let privateFilesZip: GatewayLoaders['privateFilesZip'] | undefined;
   return {
     siteInfoNow(entry) {
-      const key = siteKey(entry);
-      let info = known.get(key);
+      let info = known.get(entry);
       if (info === undefined) {
         info = siteInfoCache.peek(entry);
-        if (info !== undefined) known.set(key, info);
+        if (info !== undefined) known.set(entry, info);
       }
       return info;
     },

@@ -30,6 +30,8 @@ const SiteInfoRef = builder.objectRef<SiteInfo>('SiteInfo').implement({
 
 const SiteInfoResult = builder.unionType('SiteInfoResult', {
   types: [SiteInfoRef, SiteFailureRef],
+  // Said at once rather than found by asking each member's isTypeOf: this union is on every site row.
+  resolveType: (value) => ('sitename' in value ? SiteInfoRef : SiteFailureRef),
 });
 
 /**
