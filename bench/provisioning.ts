@@ -82,9 +82,11 @@ async function measure(
         }
         return ms;
       };
-      // Connections opened and code paths warmed.
-      await sync(['site-1']);
-      await sync(undefined);
+      // Connections opened and code compiled, as in a gateway serving traffic.
+      for (let warm = 0; warm < (ctx.quick || kind === 'providers' ? 2 : 10); warm++) {
+        await sync(['site-1']);
+        await sync(undefined);
+      }
       const all: number[] = [];
       const one: number[] = [];
       for (let run = 0; run < runs; run++) {
