@@ -144,7 +144,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     },
     context: ({ req, request }) => {
       const baseUrl = publicUrl ?? `${req.protocol}://${req.host}`;
-      const requestLogger = logger.child({ reqId: req.id });
+      // Fastify's own child of `logger` for this request, already bound to its id.
+      const requestLogger = req.log as Logger;
       return {
         caller: req.caller,
         policy: deps.security.policy,
