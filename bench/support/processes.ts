@@ -140,6 +140,18 @@ export async function rssBytes(pid: number): Promise<number> {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in seconds (Linux `/proc`); 0 when unreadable. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces), from the third: utime is 14th, stime 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 export interface RssSampler {
   /** Stops sampling; the largest and the first RSS seen. */
   stop(): Promise<{ readonly peak: number; readonly first: number }>;
