@@ -19,7 +19,7 @@ import { runFanOut } from './fan-out.js';
 import { runProvisioning } from './provisioning.js';
 import { compileForBench } from './support/build.js';
 import type { BenchContext } from './support/context.js';
-import { ROOT, useCompiled } from './support/processes.js';
+import { killAllChildren, ROOT, useCompiled } from './support/processes.js';
 import { type BenchLine, formatTable, skipped } from './support/results.js';
 import { runThroughput } from './throughput.js';
 
@@ -76,7 +76,8 @@ async function main(): Promise<number> {
   };
   const hardLimit = setTimeout(() => {
     console.error(`bench: over its ${HARD_LIMIT_MS / 60_000} min limit, stopping`);
-    process.exit(2);
+    killAllChildren();
+    rm(dir, { recursive: true, force: true }).finally(() => process.exit(2));
   }, HARD_LIMIT_MS);
   hardLimit.unref();
   if (process.env.BENCH_TSX !== '1') {

@@ -33,6 +33,14 @@ export interface SpawnOptions {
 
 let compiledRoot: string | null = null;
 
+/** Every child still running, so that a run stopped by its time limit leaves none behind. */
+const running = new Set<ChildProcess>();
+
+/** Kills (SIGKILL) every child still running; for a run that must stop now. */
+export function killAllChildren(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
 /** From now on, `spawnTs` runs the compiled JavaScript under `root` (see build.ts) instead of tsx. */
 export function useCompiled(root: string): void {
   compiledRoot = root;
@@ -51,6 +59,8 @@ export function spawnTs(file: string, args: readonly string[] = [], options: Spa
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', stdout, 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-8000);
