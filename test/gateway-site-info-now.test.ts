@@ -56,7 +56,7 @@ describe('site info known at once', () => {
     expect(cache.peek(entry)).toBeUndefined();
     await cache.get(entry);
     lookups.length = 0;
-    expect(cache.peek(entry)).toEqual(ok(INFO));
+    expect(cache.peek(entry)).toEqual({ value: ok(INFO), expiresAt: 1_100 });
     expect(lookups).toEqual([true]);
     now += 100;
     expect(cache.peek(entry)).toBeUndefined();

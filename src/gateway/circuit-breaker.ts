@@ -50,6 +50,11 @@ export interface CircuitBreakerOptions {
     readonly to: CircuitState;
     readonly snapshot: CircuitSnapshot;
   }) => void;
+  /**
+   * Told whenever the snapshot changes other than by the clock (a failure counted, the circuit
+   * opened or closed): what is shown of the site is then out of date. Must not throw.
+   */
+  readonly onChange?: () => void;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -73,7 +78,7 @@ export function withCircuitBreaker(
   site: MoodleSite,
   options: CircuitBreakerOptions = {},
 ): CircuitBreakingSite {
-  const { failureThreshold = 5, openMs = 30_000, onStateChange, now = Date.now } = options;
+  const { failureThreshold = 5, openMs = 30_000, onStateChange, onChange, now = Date.now } = options;
   if (!Number.isInteger(failureThreshold) || failureThreshold < 1) {
     throw new RangeError('failureThreshold must be a positive integer');
   }
@@ -92,7 +97,14 @@ export function withCircuitBreaker(
   };
 
   function transition(from: CircuitState, change: () => void): void {
+    const was = { open, probeAt, consecutiveFailures, lastFailure };
     change();
+    const changed =
+      open !== was.open ||
+      probeAt !== was.probeAt ||
+      consecutiveFailures !== was.consecutiveFailures ||
+      lastFailure !== was.lastFailure;
+    if (changed) onChange?.();
     const to = stateAt(now());
     if (to !== from) onStateChange?.({ site: site.id, from, to, snapshot: snapshot() });
   }

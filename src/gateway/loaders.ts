@@ -1,9 +1,10 @@
 import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import type { Result } from '../moodle/failures.js';
+import type { AnswerFreshness } from './answer-freshness.js';
 import { withinDeadline } from './fan-out.js';
 import type { SiteInfo, ZipDescriptor } from './site.js';
-import type { SiteInfoCache } from './site-info-cache.js';
+import type { CachedSiteInfo, SiteInfoCache } from './site-info-cache.js';
 import type { RegisteredSite } from './site-registry.js';
 
 export interface ZipKey {
@@ -28,49 +29,62 @@ export interface LoaderDependencies {
   /** The GraphQL request's signal: a caller that leaves cancels its zip calls. */
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
+  /** Told what the request's answer was computed from: a cached entry (until when) or a call. */
+  readonly freshness?: AnswerFreshness;
 }
 
-export function createLoaders({ siteInfoCache, signal, logger }: LoaderDependencies): GatewayLoaders {
+export function createLoaders({
+  siteInfoCache,
+  signal,
+  logger,
+  freshness,
+}: LoaderDependencies): GatewayLoaders {
   const siteKey = (entry: RegisteredSite) => `${entry.tenant}\u0000${entry.id}`;
-  const known = new Map<RegisteredSite, Result<SiteInfo>>();
+  const known = new Map<RegisteredSite, CachedSiteInfo>();
   let siteInfo: GatewayLoaders['siteInfo'] | undefined;
   let privateFilesZip: GatewayLoaders['privateFilesZip'] | undefined;
   return {
     siteInfoNow(entry) {
-      let info = known.get(entry);
-      if (info === undefined) {
-        info = siteInfoCache.peek(entry);
-        if (info !== undefined) known.set(entry, info);
+      let cached = known.get(entry);
+      if (cached === undefined) {
+        cached = siteInfoCache.peek(entry);
+        if (cached === undefined) return undefined;
+        known.set(entry, cached);
+        freshness?.until(cached.expiresAt);
       }
-      return info;
+      return cached.value;
     },
     // Made on first use: a request answered from the cache needs neither.
     get siteInfo() {
       siteInfo ??= new DataLoader(
-        (entries) =>
-          Promise.all(
+        (entries) => {
+          freshness?.live();
+          return Promise.all(
             entries.map((entry) =>
               withinDeadline(entry, (e) => siteInfoCache.get(e), {
                 deadlineMs: (e) => e.timeouts.siteInfoMs,
                 ...(logger && { logger }),
               }),
             ),
-          ),
+          );
+        },
         { cacheKeyFn: siteKey },
       );
       return siteInfo;
     },
     get privateFilesZip() {
       privateFilesZip ??= new DataLoader(
-        (keys) =>
-          Promise.all(
+        (keys) => {
+          freshness?.live();
+          return Promise.all(
             keys.map(({ entry, username }) =>
               withinDeadline(entry, (e) => e.site.createPrivateFilesZip(username, signal ? { signal } : {}), {
                 deadlineMs: (e) => e.timeouts.zipMs,
                 ...(logger && { logger }),
               }),
             ),
-          ),
+          );
+        },
         { cacheKeyFn: ({ entry, username }) => `${siteKey(entry)}\u0000${username}` },
       );
       return privateFilesZip;

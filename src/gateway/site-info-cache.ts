@@ -9,6 +9,14 @@ export interface SiteInfoCacheOptions {
   readonly now?: () => number;
   /** Told of every lookup (metrics); joining a call in flight counts as a hit. Must not throw. */
   readonly onLookup?: (entry: RegisteredSite, hit: boolean) => void;
+  /** Told whenever what the cache holds changes (an answer stored, one dropped). Must not throw. */
+  readonly onChange?: () => void;
+}
+
+/** A fresh cached answer and when it stops being fresh (ms since the epoch). */
+export interface CachedSiteInfo {
+  readonly value: Result<SiteInfo>;
+  readonly expiresAt: number;
 }
 
 export interface SiteInfoCache {
@@ -17,7 +25,7 @@ export interface SiteInfoCache {
    * The answer `get` would give at once, without asking the site, when a fresh one is cached;
    * `undefined` otherwise. Counted as a lookup, a hit when it answers.
    */
-  peek(entry: RegisteredSite): Result<SiteInfo> | undefined;
+  peek(entry: RegisteredSite): CachedSiteInfo | undefined;
   invalidate(siteId: string): void;
 }
 
@@ -29,8 +37,9 @@ export function createSiteInfoCache({
   ttlMs = 300_000,
   now = Date.now,
   onLookup,
+  onChange,
 }: SiteInfoCacheOptions = {}): SiteInfoCache {
-  const fresh = new Map<string, { readonly value: Result<SiteInfo>; readonly expiresAt: number }>();
+  const fresh = new Map<string, CachedSiteInfo>();
   const inFlight = new Map<string, Promise<Result<SiteInfo>>>();
   const keyOf = (entry: RegisteredSite) => `${entry.tenant}\u0000${entry.id}`;
 
@@ -52,8 +61,12 @@ export function createSiteInfoCache({
       const call = entry.site
         .getSiteInfo()
         .then((result) => {
-          if (result.ok && ttlMs > 0) fresh.set(key, { value: result, expiresAt: now() + ttlMs });
-          else fresh.delete(key);
+          if (result.ok && ttlMs > 0) {
+            fresh.set(key, { value: result, expiresAt: now() + ttlMs });
+            onChange?.();
+          } else if (fresh.delete(key)) {
+            onChange?.();
+          }
           return result;
         })
         .finally(() => inFlight.delete(key));
@@ -64,10 +77,14 @@ export function createSiteInfoCache({
       const cached = fresh.get(keyOf(entry));
       if (cached === undefined || cached.expiresAt <= now()) return undefined;
       onLookup?.(entry, true);
-      return cached.value;
+      return cached;
     },
     invalidate(siteId) {
-      for (const key of [...fresh.keys()]) if (key.endsWith(`\u0000${siteId}`)) fresh.delete(key);
+      let dropped = false;
+      for (const key of [...fresh.keys()]) {
+        if (key.endsWith(`\u0000${siteId}`)) dropped = fresh.delete(key) || dropped;
+      }
+      if (dropped) onChange?.();
     },
   };
 }

@@ -24,7 +24,15 @@ export interface SiteRegistry {
   remove(tenant: string, id: string): boolean;
 }
 
-export function createSiteRegistry(initial: readonly RegisteredSite[] = []): SiteRegistry {
+export interface SiteRegistryOptions {
+  /** Told after every site added or removed (an update is both). Must not throw. */
+  readonly onChange?: () => void;
+}
+
+export function createSiteRegistry(
+  initial: readonly RegisteredSite[] = [],
+  { onChange }: SiteRegistryOptions = {},
+): SiteRegistry {
   const sites = new Map<string, RegisteredSite>();
   const key = (tenant: string, id: string) => `${tenant}\u0000${id}`;
 
@@ -42,9 +50,12 @@ export function createSiteRegistry(initial: readonly RegisteredSite[] = []): Sit
         throw new Error(`site "${entry.id}" is already registered for tenant "${entry.tenant}"`);
       }
       sites.set(key(entry.tenant, entry.id), entry);
+      onChange?.();
     },
     remove(tenant, id) {
-      return sites.delete(key(tenant, id));
+      const removed = sites.delete(key(tenant, id));
+      if (removed) onChange?.();
+      return removed;
     },
   };
   for (const entry of initial) registry.add(entry);

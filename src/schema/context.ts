@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Caller } from '../auth/caller.js';
 import type { Policy } from '../auth/policy.js';
+import type { AnswerFreshness } from '../gateway/answer-freshness.js';
 import type { BundleRequests } from '../gateway/bundle-requests.js';
 import type { GatewayLoaders } from '../gateway/loaders.js';
 import type { PrivateFiles } from '../gateway/private-files.js';
@@ -19,6 +20,8 @@ export interface GraphQLContext {
   readonly registry: SiteRegistry;
   readonly privateFiles: PrivateFiles;
   readonly loaders: GatewayLoaders;
+  /** What the answer is computed from, for the response cache: resolvers of reusable fields tell it. */
+  readonly freshness: AnswerFreshness;
   /** The local provider's management, when the provider runs in this process. */
   readonly providerAdmin: ProviderAdmin | null;
   /** The site registry's management (tenants, registered sites); absent, its operations say so. */

@@ -63,7 +63,12 @@ export const ExternalSiteRef = builder.objectRef<RegisteredSite>('ExternalSite')
       type: SiteStatusEnum,
       authScopes: { siteDetails: true },
       description: 'Whether the gateway currently asks the site, from its latest calls (never calls it).',
-      resolve: (entry) => siteStatusOf(circuitOf(entry.site)),
+      resolve: (entry, _args, { freshness }) => {
+        const circuit = circuitOf(entry.site);
+        // An open circuit turns half-open by the clock alone, with nothing else changing.
+        if (circuit?.probeAt) freshness.until(circuit.probeAt.getTime());
+        return siteStatusOf(circuit);
+      },
     }),
     info: t.field({
       type: SiteInfoResult,

@@ -18,12 +18,18 @@ export function siteInfoRetryPolicy({ retries }: GatewayConfig): RetryPolicy {
  * The site behind its circuit breaker, as configured (`circuitBreaker`; a threshold of 0 leaves it
  * bare). Put it outermost, so that `circuit()` stays readable on the registered site.
  */
-export function guardSite(site: MoodleSite, { circuitBreaker }: GatewayConfig, logger: Logger): MoodleSite {
+export function guardSite(
+  site: MoodleSite,
+  { circuitBreaker }: GatewayConfig,
+  logger: Logger,
+  onChange?: () => void,
+): MoodleSite {
   const { failureThreshold, openMs } = circuitBreaker;
   if (failureThreshold === 0) return site;
   return withCircuitBreaker(site, {
     failureThreshold,
     openMs,
+    ...(onChange && { onChange }),
     onStateChange: ({ site: id, from, to, snapshot }) => {
       const fields = {
         site: id,
