@@ -150,6 +150,23 @@ export const gatewayConfigSchema = z.strictObject({
         .int()
         .min(1024)
         .default(1024 * 1024),
+      /**
+       * Whole answers to queries of sites (`externalSites`, `externalSite`) kept per caller and asked
+       * again, given back only while exact: dropped as soon as a site, its cached info or its circuit
+       * changes, or a cached info they hold expires.
+       */
+      responseCache: z
+        .strictObject({
+          /** Answers kept, least recently used dropped first; 0 turns the cache off. */
+          maxEntries: z.number().int().min(0).max(1_000_000).default(1000),
+          /** Their total size. @default 16 MiB */
+          maxBytes: z
+            .number()
+            .int()
+            .min(64 * 1024)
+            .default(16 * 1024 * 1024),
+        })
+        .prefault({}),
     })
     .prefault({}),
   rateLimit: z

@@ -10,6 +10,7 @@ import type { GraphQLSchema } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Policy } from '../auth/policy.js';
+import { type AnswerFreshness, createAnswerFreshness } from '../gateway/answer-freshness.js';
 import type { BundleLinks } from '../gateway/bundle-links.js';
 import type { BundleRequests } from '../gateway/bundle-requests.js';
 import { createLoaders } from '../gateway/loaders.js';
@@ -32,7 +33,9 @@ import type { GatewayMetrics } from './metrics.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import { registerPage } from './page-route.js';
 import { registerRequestContext, requestIdFor } from './request-context.js';
+import type { ResponseCache } from './response-cache.js';
 import { type GraphQLLimits, graphqlHardening, registerSecurity, type SecurityOptions } from './security.js';
+import { useAnswerReuse } from './use-answer-reuse.js';
 import { useGraphQLMetrics } from './use-graphql-metrics.js';
 import { useStableErrorCodes } from './use-stable-error-codes.js';
 
@@ -70,6 +73,8 @@ export interface AppDependencies {
   readonly metrics?: GatewayMetrics;
   /** The site registry's management (tenants, registered sites). */
   readonly hub?: SiteHub;
+  /** Answers again the queries that may be (`src/schema/reusable-fields.ts`) while still exact. */
+  readonly responseCache?: ResponseCache | null;
   /** The all-sites bundle: its links (GraphQL) and its route. */
   readonly bundles?: {
     readonly requests: BundleRequests;
@@ -83,11 +88,13 @@ const JSON_BODY = /^application\/(?:graphql-response\+)?json\b/i;
 interface ServerContext {
   readonly req: FastifyRequest;
   readonly reply: FastifyReply;
+  readonly freshness: AnswerFreshness;
 }
 
 /** Builds the HTTP app (GraphQL, downloads, health). It never listens: `http.ts` hosts it. */
 export async function createApp(deps: AppDependencies): Promise<FastifyInstance> {
-  const { schema, registry, siteInfoCache, privateFiles, links, logger, publicUrl } = deps;
+  const { schema, registry, siteInfoCache, privateFiles, links, logger, publicUrl, metrics } = deps;
+  const responseCache = deps.responseCache ?? null;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify's own request lines carry the full URL; ours leave out query strings and link capabilities.
@@ -134,7 +141,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     plugins: [
       ...graphqlHardening(deps.graphql),
       useStableErrorCodes(),
-      ...(deps.metrics ? [useGraphQLMetrics({ onOperation: deps.metrics.graphqlOperation })] : []),
+      ...(metrics ? [useGraphQLMetrics({ onOperation: metrics.graphqlOperation })] : []),
+      ...(responseCache ? [useAnswerReuse()] : []),
     ],
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
@@ -142,7 +150,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       warn: (...args) => logger.warn(args.map(String).join(' ')),
       error: (...args) => logger.error({ err: args.find((arg) => arg instanceof Error) }, 'graphql error'),
     },
-    context: ({ req, request }) => {
+    context: ({ req, request, freshness }) => {
       const baseUrl = publicUrl ?? `${req.protocol}://${req.host}`;
       // Fastify's own child of `logger` for this request, already bound to its id.
       const requestLogger = req.log as Logger;
@@ -159,7 +167,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
         privateFiles,
         baseUrl,
         logger: requestLogger,
-        loaders: createLoaders({ siteInfoCache, signal: request.signal, logger: requestLogger }),
+        freshness,
+        loaders: createLoaders({ siteInfoCache, signal: request.signal, logger: requestLogger, freshness }),
       };
     },
   });
@@ -171,7 +180,19 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     url: yoga.graphqlEndpoint,
     method: ['GET', 'POST', 'OPTIONS'],
     handler: async (req, reply) => {
-      const response = await yoga.handleNodeRequestAndResponse(req, reply, { req, reply });
+      const slot = responseCache?.slotOf(req) ?? null;
+      if (slot !== null && responseCache !== null) {
+        const started = performance.now();
+        const kept = responseCache.get(slot);
+        metrics?.responseCacheLookup(kept !== undefined);
+        if (kept !== undefined) {
+          const seconds = (performance.now() - started) / 1000;
+          metrics?.graphqlOperation({ type: 'query', name: kept.operationName, outcome: 'ok', seconds });
+          return reply.header('content-type', kept.contentType).send(kept.body);
+        }
+      }
+      const freshness = createAnswerFreshness();
+      const response = await yoga.handleNodeRequestAndResponse(req, reply, { req, reply, freshness });
       response.headers.forEach((value, key) => {
         reply.header(key, value);
       });
@@ -181,8 +202,16 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       // A regular result is one JSON text Yoga already holds: sent as it is, it spares a stream per
       // request. Event streams and multipart answers stream.
       const type = response.headers.get('content-type') ?? '';
-      reply.send(JSON_BODY.test(type) ? await response.text() : response.body);
-      return reply;
+      if (!JSON_BODY.test(type)) return reply.send(response.body);
+      const body = await response.text();
+      if (slot !== null && response.status === 200) {
+        responseCache?.keep(
+          slot,
+          { body, contentType: type, operationName: freshness.operationName },
+          freshness,
+        );
+      }
+      return reply.send(body);
     },
   });
 

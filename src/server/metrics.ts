@@ -40,6 +40,8 @@ export interface GatewayMetrics {
   render(): Promise<string>;
   /** Remote calls through the `MoodleSite` port: latency, failures by code, download bytes. */
   readonly siteCalls: SiteCallObserver;
+  /** The GraphQL response cache's lookups (requests it could have answered). */
+  responseCacheLookup(hit: boolean): void;
   /** The site-info cache's lookups. */
   siteInfoCacheLookup(event: { readonly tenant: string; readonly site: string; readonly hit: boolean }): void;
   /** The local provider's zip builds. */
@@ -96,6 +98,14 @@ export function createMetrics(options: CreateMetricsOptions = {}): GatewayMetric
     labelNames: ['tenant', 'site', 'state'] as const,
     registers,
   });
+  const responseCacheLookups = new Counter({
+    name: 'moodle_gateway_graphql_response_cache_lookups_total',
+    help: 'GraphQL requests looked up in the response cache, by outcome (hit: answered from it)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const responseCacheHit = responseCacheLookups.labels({ outcome: 'hit' });
+  const responseCacheMiss = responseCacheLookups.labels({ outcome: 'miss' });
   const cacheHits = new Counter({
     name: 'moodle_gateway_site_info_cache_hits_total',
     help: 'Site-info lookups answered from the cache or joined to a call already in flight',
@@ -229,6 +239,9 @@ export function createMetrics(options: CreateMetricsOptions = {}): GatewayMetric
     contentType: registry.contentType,
     render: () => registry.metrics(),
     siteCalls,
+    responseCacheLookup(hit) {
+      (hit ? responseCacheHit : responseCacheMiss).inc();
+    },
     siteInfoCacheLookup({ tenant, site, hit }) {
       (hit ? cacheHits : cacheMisses).inc({ tenant, site });
     },

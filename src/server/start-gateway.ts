@@ -11,6 +11,7 @@ import { createPrivateFiles } from '../gateway/private-files.js';
 import { createSignedLinks } from '../gateway/signed-links.js';
 import { createSiteInfoCache } from '../gateway/site-info-cache.js';
 import { createSiteRegistry, type RegisteredSite, type SiteRegistry } from '../gateway/site-registry.js';
+import { createSitesVersion } from '../gateway/sites-version.js';
 import { createAgent } from '../moodle/agent.js';
 import { schema } from '../schema/index.js';
 import { circuitStatesOf, withCircuits } from './circuit-states.js';
@@ -21,6 +22,7 @@ import { listen, shutdown } from './http.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { type MountedProvider, mountProvider } from './mount-provider.js';
 import { remoteEntry } from './remote-entry.js';
+import { createResponseCache } from './response-cache.js';
 import { createGatewayHub } from './site-hub-wiring.js';
 import { createGatewayUserSync, selfSyncCredentials } from './user-sync-targets.js';
 
@@ -57,22 +59,28 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const agent = createAgent({ connectTimeoutMs: config.timeouts.connectMs });
   const siteHealth = createSiteHealthTracker();
+  // Moves with every change a kept GraphQL answer could depend on (registry, cached infos, circuits).
+  const sitesVersion = createSitesVersion();
   const siteObserver = combineSiteObservers(metrics.siteCalls, siteHealth);
   const toEntry = (site: SiteConfig, url = site.url): RegisteredSite => {
     const siteLogger = logger.child({ tenant: site.tenant });
     const entry = remoteEntry(config, agent, siteLogger, site, url);
-    const guarded = guardSite(entry.site, config, siteLogger);
+    const guarded = guardSite(entry.site, config, siteLogger, sitesVersion.bump);
     // Observed outside the breaker, so that its CIRCUIT_OPEN answers are counted too; the observed
     // site keeps the breaker's `circuit()` readable.
     return { ...entry, site: observeSite(guarded, { tenant: entry.tenant, observer: siteObserver }) };
   };
-  const registry = createSiteRegistry(config.sites.map((site) => toEntry(site)));
+  const registry = createSiteRegistry(
+    config.sites.map((site) => toEntry(site)),
+    { onChange: sitesVersion.bump },
+  );
 
   const secret = linkSecret(config, logger);
   const links = createSignedLinks({ secret, ttlSeconds: config.downloadLinks.ttlSeconds });
   const siteInfoCache = createSiteInfoCache({
     ttlMs: config.siteInfoCacheTtlMs,
     onLookup: (entry, hit) => metrics.siteInfoCacheLookup({ tenant: entry.tenant, site: entry.id, hit }),
+    onChange: sitesVersion.bump,
   });
   const privateFiles = createPrivateFiles({ links, fileName: config.zipFileName });
   const users = createGatewayUserSync({ config, dispatcher: agent, logger });
@@ -166,6 +174,10 @@ export async function startGateway(
     userSync: users.userSync,
     userSyncAdmin: provider?.userSyncAdmin ?? null,
     hub,
+    responseCache:
+      config.graphql.responseCache.maxEntries > 0
+        ? createResponseCache({ version: sitesVersion, ...config.graphql.responseCache })
+        : null,
     bundles: {
       requests: createBundleRequests({ links: bundleLinks, fileName: config.zipFileName }),
       links: bundleLinks,
