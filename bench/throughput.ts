@@ -1,6 +1,8 @@
 /*
  * Throughput: warm-cache `externalSites` over 10 sites, 100 connections (autocannon), against a bare
  * graphql-yoga server answering the same query from constants on the same machine, in the same run.
+ * The gateway as it runs by default (its response cache answers the repeated query), and a second one
+ * with the response cache off (every request executed), so both figures come from the same run.
  */
 import autocannon from 'autocannon';
 import { request } from 'undici';
@@ -65,39 +67,44 @@ export async function runThroughput(ctx: BenchContext): Promise<BenchLine[]> {
       url: (JSON.parse(await lineOf(yogaChild, /^\{"url"/, 'the bare Yoga')) as { url: string }).url,
       headers: {},
     };
-    const gateway = await startGatewayProcess({
+    const sites = upstreams.sites.map((site, index) => ({
+      id: `site-${index + 1}`,
+      url: site.url,
+      token: site.token,
+    }));
+    const cached = await startGatewayProcess({
       dir: ctx.dir,
       nodeFlags: ctx.nodeFlags('throughput-gateway'),
-      config: {
-        sites: upstreams.sites.map((site, index) => ({
-          id: `site-${index + 1}`,
-          url: site.url,
-          token: site.token,
-        })),
-      },
+      config: { sites },
+    });
+    const executing = await startGatewayProcess({
+      dir: ctx.dir,
+      nodeFlags: ctx.nodeFlags('throughput-gateway-no-response-cache'),
+      config: { sites, graphql: { responseCache: { maxEntries: 0 } } },
     });
     try {
-      const gatewayTarget: Target = {
+      const targetOf = (gateway: typeof cached): Target => ({
         url: gateway.url,
         headers: { authorization: `Bearer ${gateway.apiKey}` },
-      };
+      });
+      const series = (name: string, target: Target) => ({
+        name,
+        target,
+        rates: [] as number[],
+        p99s: [] as number[],
+      });
+      const bare = series('bare Yoga', yoga);
+      const gateway = series('gateway', targetOf(cached));
+      const uncached = series('gateway, response cache off', targetOf(executing));
+      const measured = [bare, gateway, uncached];
       // The first answer fills the site-info cache: from then on no site is asked (5 min TTL).
-      await check(gatewayTarget, 'the gateway');
-      await check(yoga, 'the bare Yoga');
-      ctx.log('throughput: warming both up …');
-      await hammer(gatewayTarget, 2);
-      await hammer(yoga, 2);
+      for (const { name, target } of measured) await check(target, name);
+      ctx.log('throughput: warming up …');
+      for (const { target } of measured) await hammer(target, 2);
 
-      const gatewayRates: number[] = [];
-      const yogaRates: number[] = [];
-      const p99s: number[] = [];
-      const yogaP99s: number[] = [];
       const problems: string[] = [];
       for (let run = 0; run < runs; run++) {
-        for (const [target, rates, latencies, name] of [
-          [yoga, yogaRates, yogaP99s, 'bare Yoga'],
-          [gatewayTarget, gatewayRates, p99s, 'gateway'],
-        ] as const) {
+        for (const { name, target, rates, p99s } of measured) {
           const result = await hammer(target, durationS);
           if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
             problems.push(
@@ -105,33 +112,41 @@ export async function runThroughput(ctx: BenchContext): Promise<BenchLine[]> {
             );
           }
           rates.push(result.requests.average);
-          latencies.push(result.latency.p99);
+          p99s.push(result.latency.p99);
           ctx.log(
             `throughput run ${run + 1}/${runs}: ${name} ${result.requests.average.toFixed(0)} req/s, p99 ${result.latency.p99} ms`,
           );
         }
       }
-      await check(gatewayTarget, 'the gateway');
+      for (const { name, target } of measured) await check(target, name);
+      const common = { connections: CONNECTIONS, 'rateLimit.max': 0 };
+      const note = problems.length > 0 ? { note: problems.join('; ') } : {};
       return [
         line({
           bench: 'throughput',
           case: `externalSites, ${SITES} sites, warm`,
           unit: 'req/s',
           baselineName: 'bare graphql-yoga',
-          values: gatewayRates,
-          baselines: yogaRates,
+          values: gateway.rates,
+          baselines: bare.rates,
           target: atLeast(0.7),
-          extra: {
-            'p99 ms': median(p99s),
-            'bare p99 ms': median(yogaP99s),
-            connections: CONNECTIONS,
-            'rateLimit.max': 0,
-          },
-          ...(problems.length > 0 && { note: problems.join('; ') }),
+          extra: { 'p99 ms': median(gateway.p99s), 'bare p99 ms': median(bare.p99s), ...common },
+          ...note,
+        }),
+        line({
+          bench: 'throughput',
+          case: `same, response cache off`,
+          unit: 'req/s',
+          baselineName: 'bare graphql-yoga',
+          values: uncached.rates,
+          baselines: bare.rates,
+          extra: { 'p99 ms': median(uncached.p99s), 'bare p99 ms': median(bare.p99s), ...common },
+          ...note,
         }),
       ];
     } finally {
-      await gateway.stop();
+      await cached.stop();
+      await executing.stop();
     }
   } finally {
     await yogaChild.stop();
