@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { deflateRawSync } from 'node:zlib';
 import { ZipArchive } from 'archiver';
+import { ChunkPool } from './store/chunk-pool.js';
 import type { GeneratedZip, PrivateFile, ProviderStore, ProviderUser } from './store/repository.js';
 import { StoreConflictError } from './store/repository.js';
 import { useArchiverNativeCrc32 } from './use-archiver-native-crc32.js';
@@ -102,18 +103,21 @@ const SAMPLE_BYTES = 64 * 1024;
 /** Below this, a file is deflated without trying: there is nothing to gain by looking. */
 const ALWAYS_DEFLATE_BELOW_BYTES = 4096;
 
-/** Whether deflating a file is worth it, from how well its first bytes compress. */
-async function worthDeflating(store: ProviderStore, file: PrivateFile): Promise<boolean> {
+/** Whether deflating a file is worth it, from how well its first bytes compress (read into `pool`). */
+async function worthDeflating(store: ProviderStore, file: PrivateFile, pool: ChunkPool): Promise<boolean> {
   if (file.size < ALWAYS_DEFLATE_BELOW_BYTES) return true;
   const head = await store.blobs.openRead(file.contenthash, {
     start: 0,
     end: Math.min(file.size, SAMPLE_BYTES) - 1,
+    pool,
   });
   if (!head) throw new MissingBlobError(file);
   const chunks: Buffer[] = [];
   for await (const chunk of head) chunks.push(chunk as Buffer);
-  const sample = Buffer.concat(chunks);
-  return deflateRawSync(sample, { level: DEFLATE_LEVEL }).length < sample.length * 0.9;
+  const sample = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+  const worth = deflateRawSync(sample, { level: DEFLATE_LEVEL }).length < sample.length * 0.9;
+  for (const chunk of chunks) pool.done(chunk);
+  return worth;
 }
 
 /**
@@ -140,32 +144,41 @@ export async function buildPrivateFilesZip(
   const archive = new ZipArchive(
     compression === 'store' ? { store: true } : { zlib: { level: DEFLATE_LEVEL } },
   );
+  // The read buffers of stored entries come back from the write, once it has written them; those of
+  // deflated entries once the entry is complete (zlib then has them all behind it).
+  const storedChunks = new ChunkPool(READ_CHUNK_BYTES);
+  const deflatedChunks = new ChunkPool(READ_CHUNK_BYTES);
   const writeFailed = new AbortController();
-  const writing = store.blobs.writeStream(archive, { maxBytes, signal });
+  const writing = store.blobs.writeStream(archive, { maxBytes, signal, pool: storedChunks });
   writing.catch((error: unknown) => writeFailed.abort(error));
   // The write may not be listening yet; an archive error (a blob read failing) must still stop us.
   archive.on('error', (error) => writeFailed.abort(error));
   const stop = signal ? AbortSignal.any([signal, writeFailed.signal]) : writeFailed.signal;
   let content: Readable | null = null;
+  let deflated = false;
 
   try {
     for (const entry of zipEntries(files)) {
       stop.throwIfAborted();
       if ('file' in entry) {
         const { file } = entry;
-        const storeIt = compression === 'deflate' && !(await worthDeflating(store, file));
-        content = await store.blobs.openRead(file.contenthash, { chunkBytes: READ_CHUNK_BYTES });
+        deflated = compression === 'deflate' && (await worthDeflating(store, file, deflatedChunks));
+        const pool = deflated ? deflatedChunks : storedChunks;
+        content = await store.blobs.openRead(file.contenthash, { pool });
         if (!content) throw new MissingBlobError(file);
         archive.append(content, {
           name: `${file.filepath.slice(1)}${file.filename}`,
           date: new Date(file.timemodified * 1000),
-          ...(storeIt && { store: true }),
+          ...(compression === 'deflate' && !deflated && { store: true }),
         });
       } else {
         archive.append('', { name: entry.folder, type: 'directory', date: new Date(entry.date * 1000) });
       }
       // One entry at a time, so a big area never holds more than one blob open.
       await once(archive, 'entry', { signal: stop });
+      // The entry's deflate stream has ended: it has consumed (and dropped) every chunk read for it.
+      if (deflated) deflatedChunks.reclaimAll();
+      deflated = false;
       content = null;
     }
     // Completion is the write's: finalize() would wait forever on a write that failed.

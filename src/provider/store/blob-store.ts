@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ChunkPool } from './chunk-pool.js';
 
 /** A blob's identity: the SHA-1 of its bytes (lower-case hex), as Moodle's filedir names files. */
 export interface BlobInfo {
@@ -14,6 +15,11 @@ export interface WriteBlobOptions {
   readonly maxBytes?: number;
   /** Aborts the write; the temp file is removed and nothing becomes visible. */
   readonly signal?: AbortSignal;
+  /**
+   * Told of every chunk once it is written to the file (and no longer needed by the write), so that
+   * buffers it lent to the reads whose bytes these are can carry other bytes.
+   */
+  readonly pool?: ChunkPool;
 }
 
 export interface ReadBlobOptions {
@@ -27,6 +33,11 @@ export interface ReadBlobOptions {
    * @default 65536 (Node's)
    */
   readonly chunkBytes?: number;
+  /**
+   * Reads into this pool's buffers (its `chunkBytes` at a time, `chunkBytes` above is ignored) instead
+   * of a new buffer per chunk; they come back when a write given the same pool has written them.
+   */
+  readonly pool?: ChunkPool;
 }
 
 /**

@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
 import { createWriteStream } from 'node:fs';
-import { link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   type BlobInfo,
@@ -13,6 +14,7 @@ import {
   type ReadBlobOptions,
   type WriteBlobOptions,
 } from './blob-store.js';
+import type { ChunkPool } from './chunk-pool.js';
 
 export interface FileBlobStoreOptions {
   /** Blobs go to `{dataDir}/filedir/ab/cd/abcd…`, temp files to `{dataDir}/temp/blobs/`. */
@@ -58,6 +60,81 @@ async function syncDirectory(path: string): Promise<void> {
   } catch {}
 }
 
+/**
+ * Node's own file functions for a write stream, telling `pool` of every chunk written whole: a write
+ * stream writes each chunk with one `write` (or several with one `writev`), continuing a partial write
+ * with the rest of it (a view the pool does not know), and keeps none once its callback has run.
+ */
+function reportingWrites(pool: ChunkPool) {
+  return {
+    open: fs.open,
+    close: fs.close,
+    fsync: fs.fsync,
+    write(
+      fd: number,
+      buffer: Buffer,
+      offset: number,
+      length: number,
+      position: number | null,
+      callback: (error: NodeJS.ErrnoException | null, written: number, buffer: Buffer) => void,
+    ) {
+      fs.write(fd, buffer, offset, length, position, (error, written, same) => {
+        if (!error && offset === 0 && written === buffer.length) pool.done(buffer);
+        callback(error, written, same);
+      });
+    },
+    writev(
+      fd: number,
+      buffers: Buffer[],
+      position: number | null,
+      callback: (error: NodeJS.ErrnoException | null, written: number, buffers: Buffer[]) => void,
+    ) {
+      fs.writev(fd, buffers, position, (error, written, same) => {
+        if (!error && written === buffers.reduce((sum, buffer) => sum + buffer.length, 0)) {
+          for (const buffer of buffers) pool.done(buffer);
+        }
+        callback(error, written, same);
+      });
+    },
+  };
+}
+
+/** The bytes `start`…`end` (inclusive) of an open file, read into `pool`'s buffers; closes the file. */
+function pooledReadStream(handle: FileHandle, pool: ChunkPool, start = 0, end = Number.POSITIVE_INFINITY) {
+  let position = start;
+  return new Readable({
+    // Reads ahead one chunk at most, as a read stream whose highWaterMark is the chunk size.
+    highWaterMark: pool.chunkBytes,
+    read() {
+      const wanted = Math.min(pool.chunkBytes, end - position + 1);
+      if (wanted <= 0) {
+        this.push(null);
+        return;
+      }
+      const buffer = pool.take();
+      handle.read(buffer, 0, wanted, position).then(
+        ({ bytesRead }) => {
+          if (bytesRead === 0) {
+            pool.putBack(buffer);
+            this.push(null);
+            return;
+          }
+          position += bytesRead;
+          this.push(pool.lend(buffer, bytesRead));
+        },
+        (error: Error) => this.destroy(error),
+      );
+    },
+    destroy(error, callback) {
+      // Waits for a read in progress; its buffer is then never lent, and left to the collector.
+      handle.close().then(
+        () => callback(error),
+        (closeError: Error) => callback(error ?? closeError),
+      );
+    },
+  });
+}
+
 function versionOf(stats: { ino: number; mtimeMs: number; size: number }): string {
   return `${stats.ino}-${stats.mtimeMs}-${stats.size}`;
 }
@@ -76,7 +153,7 @@ export function createFileBlobStore({ dataDir }: FileBlobStoreOptions): BlobStor
   }
 
   async function writeStream(source: Readable, options: WriteBlobOptions = {}): Promise<BlobInfo> {
-    const { maxBytes = Number.POSITIVE_INFINITY, signal } = options;
+    const { maxBytes = Number.POSITIVE_INFINITY, signal, pool } = options;
     await mkdir(tempdir, { recursive: true });
     const tempPath = join(tempdir, `${randomUUID()}${TEMP_SUFFIX}`);
     activeTempFiles.add(tempPath);
@@ -95,7 +172,11 @@ export function createFileBlobStore({ dataDir }: FileBlobStoreOptions): BlobStor
     });
     try {
       // `flush` fsyncs before close, so the bytes are on disk before the rename publishes them.
-      const file = createWriteStream(tempPath, { flags: 'wx', flush: true });
+      const file = createWriteStream(tempPath, {
+        flags: 'wx',
+        flush: true,
+        ...(pool && { fs: reportingWrites(pool) }),
+      });
       await pipeline(source, meter, file, ...(signal ? [{ signal }] : []));
       const contenthash = hash.digest('hex');
       const folder = folderOf(contenthash);
@@ -116,6 +197,7 @@ export function createFileBlobStore({ dataDir }: FileBlobStoreOptions): BlobStor
     assertHash(contenthash);
     const handle = await ignoreMissing(open(pathOf(contenthash), 'r'));
     if (!handle) return null;
+    if (options.pool) return pooledReadStream(handle, options.pool, options.start, options.end);
     return handle.createReadStream({
       start: options.start,
       end: options.end,
