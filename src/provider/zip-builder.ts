@@ -7,6 +7,7 @@ import { ChunkPool } from './store/chunk-pool.js';
 import type { GeneratedZip, PrivateFile, ProviderStore, ProviderUser } from './store/repository.js';
 import { StoreConflictError } from './store/repository.js';
 import { useArchiverNativeCrc32 } from './use-archiver-native-crc32.js';
+import { useArchiverWholeHeaders } from './use-archiver-whole-headers.js';
 
 export const PRIVATE_FILES_ZIP_FILENAME = 'myprivatefiles.zip';
 export const PRIVATE_FILES_ZIP_SOURCE = 'block_my_external_privatefiles_get_private_files_zip';
@@ -141,6 +142,7 @@ export async function buildPrivateFilesZip(
   if (files.length === 0) return { kind: 'empty-area' };
 
   useArchiverNativeCrc32();
+  await useArchiverWholeHeaders();
   const archive = new ZipArchive(
     compression === 'store' ? { store: true } : { zlib: { level: DEFLATE_LEVEL } },
   );
