@@ -55,7 +55,13 @@ export async function startGatewayProcess({
   };
   await writeFile(file, JSON.stringify(full));
   const child = spawnTs('src/main.ts', ['serve', '--config', file], {
-    env: { NODE_ENV: 'production', LOG_FORMAT: 'json' },
+    // The allocator settings `npm start` and the documented systemd unit give it (docs/operations.md).
+    env: {
+      NODE_ENV: 'production',
+      LOG_FORMAT: 'json',
+      MALLOC_TRIM_THRESHOLD_: '268435456',
+      MALLOC_TOP_PAD_: '16777216',
+    },
     nodeFlags,
     stdout: 'ignore',
   });
