@@ -122,4 +122,41 @@ describe('downloads per user', () => {
     expect(otherUser.statusCode).toBe(200);
     for (const response of [first, second, otherUser]) response.body.destroy();
   });
+
+  it('count all-sites bundles too: a bundle takes one of the same slots', async () => {
+    const zipLink = async () => {
+      const { body } = await gateway.graphql<{ privateFilesZip: { downloadUrl: string } }>(
+        '{ privateFilesZip(site: "peer", username: "carol") { ... on PrivateFilesZip { downloadUrl } } }',
+      );
+      return body.data?.privateFilesZip.downloadUrl as string;
+    };
+    const bundleLink = async () => {
+      const { body } = await gateway.graphql<{ privateFilesBundle: { downloadUrl: string } }>(
+        '{ privateFilesBundle(username: "carol") { downloadUrl } }',
+      );
+      return body.data?.privateFilesBundle.downloadUrl as string;
+    };
+    const first = await request(await zipLink());
+    const bundle = await request(await bundleLink());
+    expect([first.statusCode, bundle.statusCode]).toEqual([200, 200]);
+    const refused = await request(await zipLink(), { headers: { accept: 'application/json' } });
+    expect(refused.statusCode).toBe(429);
+    expect(((await refused.body.json()) as { error?: { code?: string } }).error?.code).toBe(
+      'TOO_MANY_DOWNLOADS',
+    );
+    const refusedBundle = await request(await bundleLink(), { headers: { accept: 'application/json' } });
+    expect(refusedBundle.statusCode).toBe(429);
+    await refusedBundle.body.dump();
+
+    // The bundle's slot comes back when its client leaves.
+    bundle.body.destroy();
+    let again = await request(await zipLink());
+    for (let tries = 0; again.statusCode === 429 && tries < 50; tries++) {
+      await again.body.dump();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      again = await request(await zipLink());
+    }
+    expect(again.statusCode).toBe(200);
+    for (const response of [first, again]) response.body.destroy();
+  });
 });

@@ -174,7 +174,7 @@ export const gatewayConfigSchema = z.strictObject({
       /** Requests per caller (API key, user, or IP when anonymous) per window; 0 turns limiting off. */
       max: z.number().int().min(0).default(600),
       windowMs: z.number().int().min(1000).default(60_000),
-      /** Downloads one user may run at once. @default 4 */
+      /** Downloads one user may run at once, single-site zips and all-sites bundles together. @default 4 */
       downloadsPerUser: z.number().int().min(1).default(4),
     })
     .prefault({}),

@@ -26,6 +26,7 @@ import type { UserSyncAdmin } from '../provider/user-sync/user-sync-admin.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { registerBundleRoute } from './bundle-route.js';
 import { registerDownloadRoute } from './download-route.js';
+import { createDownloadSlots } from './download-slots.js';
 import { answerError, registerErrorHandlers } from './error-handlers.js';
 import type { Readiness } from './health.js';
 import { loggablePath } from './logger.js';
@@ -227,10 +228,11 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
   });
 
-  registerDownloadRoute(app, { links, registry, logger, maxPerUser: deps.security.downloadsPerUser });
+  const slots = createDownloadSlots(deps.security.downloadsPerUser);
+  registerDownloadRoute(app, { links, registry, logger, slots });
   if (deps.bundles) {
     const { links: bundleLinks, fileName } = deps.bundles;
-    registerBundleRoute(app, { links: bundleLinks, registry, siteInfoCache, fileName, logger });
+    registerBundleRoute(app, { links: bundleLinks, registry, siteInfoCache, fileName, logger, slots });
   }
   return app;
 }

@@ -5,14 +5,15 @@ import type { Logger } from 'pino';
 import type { DownloadGrant, SignedLinks } from '../gateway/signed-links.js';
 import type { RegisteredSite, SiteRegistry } from '../gateway/site-registry.js';
 import type { SiteFailure } from '../moodle/failures.js';
+import type { DownloadSlots } from './download-slots.js';
 import { sendErrorPage, sendLinkRefused } from './error-page.js';
 
 export interface DownloadRouteDependencies {
   readonly links: SignedLinks;
   readonly registry: SiteRegistry;
   readonly logger: Logger;
-  /** Downloads one user may run at once; more are answered 429. @default 4 */
-  readonly maxPerUser?: number;
+  /** Downloads one user may run at once, shared with the bundle route; more are answered 429. */
+  readonly slots: DownloadSlots;
 }
 
 /**
@@ -21,9 +22,8 @@ export interface DownloadRouteDependencies {
  */
 export function registerDownloadRoute(
   app: FastifyInstance,
-  { links, registry, logger, maxPerUser = 4 }: DownloadRouteDependencies,
+  { links, registry, logger, slots }: DownloadRouteDependencies,
 ) {
-  const active = new Map<string, number>();
   app.get<{ Params: { link: string } }>('/download/:link', async (request, reply) => {
     const verified = await links.verify(request.params.link);
     if (!verified.ok) return sendLinkRefused(request, reply, verified.reason);
@@ -37,24 +37,23 @@ export function registerDownloadRoute(
       });
     }
 
-    const userKey = `${grant.tenant}\u0000${grant.username}`;
-    const running = active.get(userKey) ?? 0;
-    if (running >= maxPerUser) {
-      reply.header('retry-after', '5');
-      return sendErrorPage(request, reply, {
-        status: 429,
-        code: 'TOO_MANY_DOWNLOADS',
-        message: `At most ${maxPerUser} downloads at once: wait for one to end.`,
-      });
-    }
-    active.set(userKey, running + 1);
+    const release = slots.take(grant.tenant, grant.username);
+    if (release === null) return refuseTooManyDownloads(request, reply, slots.maxPerUser);
     try {
       return await streamDownload(request, reply, grant, entry, logger);
     } finally {
-      const left = (active.get(userKey) ?? 1) - 1;
-      if (left > 0) active.set(userKey, left);
-      else active.delete(userKey);
+      release();
     }
+  });
+}
+
+/** 429 with the page a browser shows: the user already runs all the downloads they may at once. */
+export function refuseTooManyDownloads(request: FastifyRequest, reply: FastifyReply, maxPerUser: number) {
+  reply.header('retry-after', '5');
+  return sendErrorPage(request, reply, {
+    status: 429,
+    code: 'TOO_MANY_DOWNLOADS',
+    message: `At most ${maxPerUser} downloads at once: wait for one to end.`,
   });
 }
 
