@@ -195,6 +195,20 @@ describe('moodle-gateway sites add|remove|list: the persisted registry the gatew
     expect(stdout).toMatch(/default\s+law\s+Faculty of Law\s+\S+\s+10\s+yes\s+yes\s+registry/);
   });
 
+  it('sites check asks the registered sites as well as the configured ones', async () => {
+    const { code, stdout } = await cli(['check', '--json']);
+    expect(code).toBe(0);
+    const checks = JSON.parse(stdout) as { id: string; name: string; status: string; latencyMs: number }[];
+    expect(checks.map((check) => [check.id, check.name, check.status])).toEqual([
+      ['law', 'Faculty of Law', 'ok'],
+      ['sciences', 'Faculty of Sciences', 'ok'],
+    ]);
+    expect(checks.every((check) => check.latencyMs >= 0)).toBe(true);
+    const unknown = await cli(['check', '--tenant', 'nowhere']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/No tenant "nowhere"/);
+  });
+
   it('a gateway started afterwards on the same data directory serves the site added by the command, and its changes reach the running one', async () => {
     const gateway = await startTestGateway(gatewayConfig(), { secrets: [law.token, sciences.token] });
     try {

@@ -120,7 +120,9 @@ export function createProgram({ io, onOutcome, signal }: ProgramOptions): Comman
 
   const sites = program
     .command('sites')
-    .description('the Moodle sites: check the configured ones; list, add and remove registered ones')
+    .description(
+      'the Moodle sites: check them (configured and registered); list, add and remove registered ones',
+    )
     .addHelpText(
       'after',
       examples([
@@ -134,7 +136,7 @@ export function createProgram({ io, onOutcome, signal }: ProgramOptions): Comman
   sites
     .command('check')
     .description(
-      'ask every configured site for its info now and print id, name, release, latency, status, failure code and message; exits 1 when an enabled site fails',
+      'ask every configured and registered site for its info now and print id, name, release, latency, status, failure code and message; exits 1 when an enabled site fails',
     )
     .option('-c, --config <file>', CONFIG_HELP)
     .option('--tenant <tenant>', "only this tenant's sites")

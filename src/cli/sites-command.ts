@@ -1,15 +1,13 @@
-import { pino } from 'pino';
 import type { GatewayConfig } from '../config/config-schema.js';
 import { withinDeadline } from '../gateway/fan-out.js';
 import type { RegisteredSite } from '../gateway/site-registry.js';
-import { createAgent } from '../moodle/agent.js';
 import type { SiteFailureCode } from '../moodle/failures.js';
 import { PRIVATE_FILES_ZIP_FUNCTION } from '../moodle/remote-site.js';
-import { remoteEntry } from '../server/remote-entry.js';
 import { CliError, type CliIo, EXIT, printLine } from './cli-io.js';
 import { formatTable } from './format-table.js';
 import { formatDuration } from './format-units.js';
 import { type ConfigFlags, loadCliConfig } from './load-cli-config.js';
+import { type CliRegistry, openCliRegistry } from './sites-registry-command.js';
 
 export interface SitesFlags extends ConfigFlags {
   readonly json?: boolean;
@@ -36,31 +34,29 @@ export interface SiteCheck {
 }
 
 /**
- * `moodle-gateway sites check`: asks every configured site for its info now, all at once, with each
+ * `moodle-gateway sites check`: asks every configured and registered site for its info now, all at once, with each
  * site's deadline, and checks it offers what the gateway needs. Resolves to the exit code: non-zero
  * when an enabled site failed.
  */
 export async function sitesCheckCommand(flags: SitesCheckFlags, io: CliIo): Promise<number> {
   const config = await loadCliConfig(flags, io.env);
-  const sites = selectSites(config, flags.tenant);
-  const agent = createAgent({ connectTimeoutMs: config.timeouts.connectMs });
-  const silent = pino({ level: 'silent' });
+  const registry = await openCliRegistry(config, io, 'list');
   let checks: SiteCheck[];
   try {
+    const entries = sitesOf(registry, flags.tenant);
     checks = await Promise.all(
-      sites.map((site) => {
-        const entry = remoteEntry(config, agent, silent, site, site.url);
-        return checkSite(flags.timeout === undefined ? entry : withSiteInfoDeadline(entry, flags.timeout));
-      }),
+      entries.map((entry) =>
+        checkSite(flags.timeout === undefined ? entry : withSiteInfoDeadline(entry, flags.timeout)),
+      ),
     );
   } finally {
-    await agent.close();
+    await registry.close();
   }
 
   if (flags.json) {
     printLine(io.stdout, JSON.stringify(checks, null, 2));
   } else if (checks.length === 0) {
-    printLine(io.stdout, 'No sites configured.');
+    printLine(io.stdout, 'No sites configured or registered.');
   } else {
     const tenants = new Set(checks.map((check) => check.tenant)).size > 1;
     printLine(
@@ -140,15 +136,19 @@ function withSiteInfoDeadline(entry: RegisteredSite, timeoutMs: number): Registe
   return { ...entry, timeouts: { ...entry.timeouts, siteInfoMs: timeoutMs } };
 }
 
-/** Sites of the configuration, in the order the gateway lists them: tenant, then priority, then id. */
-function selectSites(config: GatewayConfig, tenant: string | undefined) {
-  const sites = config.sites.filter((site) => tenant === undefined || site.tenant === tenant);
-  if (tenant !== undefined && sites.length === 0) {
-    throw new CliError(`No site of tenant "${tenant}" in the configuration`, EXIT.usage);
+/** The configured and registered sites, by tenant, then in the order the gateway lists them. */
+function sitesOf(registry: CliRegistry, tenant: string | undefined): RegisteredSite[] {
+  const tenants = registry.hub.tenants().map((known) => known.id);
+  if (tenant !== undefined && !tenants.includes(tenant)) {
+    throw new CliError(
+      `No tenant "${tenant}": neither the configuration nor the registry names it`,
+      EXIT.usage,
+    );
   }
-  return [...sites].sort(
-    (a, b) => a.tenant.localeCompare(b.tenant) || b.priority - a.priority || a.id.localeCompare(b.id),
-  );
+  return tenants
+    .filter((known) => tenant === undefined || known === tenant)
+    .sort((a, b) => a.localeCompare(b))
+    .flatMap((known) => registry.sites.list(known, { includeDisabled: true }));
 }
 
 export function noteEmbeddedProvider(config: GatewayConfig, io: CliIo): void {

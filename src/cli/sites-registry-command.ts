@@ -229,7 +229,7 @@ function listed(entry: RegisteredSite, registration: SiteRegistration | undefine
   };
 }
 
-interface CliRegistry {
+export interface CliRegistry {
   readonly hub: SiteHub;
   /** The configuration's sites and the registered ones. */
   readonly sites: SiteRegistry;
@@ -246,7 +246,11 @@ interface CliRegistry {
 type RegistryUse = 'add' | 'remove' | 'list';
 
 /** The registry the gateway would open with this configuration, through the same hub. */
-async function openCliRegistry(config: GatewayConfig, io: CliIo, use: RegistryUse): Promise<CliRegistry> {
+export async function openCliRegistry(
+  config: GatewayConfig,
+  io: CliIo,
+  use: RegistryUse,
+): Promise<CliRegistry> {
   const location = registryLocation(config);
   if (location === null && use !== 'list') {
     throw new CliError(
