@@ -263,6 +263,11 @@ export const gatewayConfigSchema = z.strictObject({
         .int()
         .min(1)
         .default(100 * 1024 * 1024),
+      /**
+       * Uploads read at once: each is held in memory up to `maxUploadBytes` while it is parsed, so this
+       * bounds that memory; more are answered 503 with Retry-After. Only administrators' are read at all.
+       */
+      maxConcurrentUploads: z.number().int().min(1).max(64).default(2),
       /** `store` keeps entries uncompressed, as Moodle does; `deflate` trades CPU for size. */
       zipCompression: z.enum(['store', 'deflate']).default('store'),
       /** The scheduled deletion of generated zips and unreferenced blobs (`moodle-gateway cleanup` runs it now). */

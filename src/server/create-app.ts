@@ -36,6 +36,7 @@ import { registerPage } from './page-route.js';
 import { registerRequestContext, requestIdFor } from './request-context.js';
 import type { ResponseCache } from './response-cache.js';
 import { type GraphQLLimits, graphqlHardening, registerSecurity, type SecurityOptions } from './security.js';
+import { createUploadGate } from './upload-gate.js';
 import { useAnswerReuse } from './use-answer-reuse.js';
 import { useGraphQLMetrics } from './use-graphql-metrics.js';
 import { useStableErrorCodes } from './use-stable-error-codes.js';
@@ -59,6 +60,8 @@ export interface AppDependencies {
     readonly maxBodyBytes: number;
     /** Largest uploaded file (multipart); Yoga holds a file in memory up to this while parsing. */
     readonly maxUploadBytes: number;
+    /** Uploads read at once (administrators' only). */
+    readonly maxConcurrentUploads: number;
   };
   /** The local provider's management, when the provider runs in this process. */
   readonly providerAdmin?: ProviderAdmin | null;
@@ -96,6 +99,7 @@ interface ServerContext {
 export async function createApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { schema, registry, siteInfoCache, privateFiles, links, logger, publicUrl, metrics } = deps;
   const responseCache = deps.responseCache ?? null;
+  const uploads = createUploadGate(deps.security.policy, deps.graphql.maxConcurrentUploads);
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify's own request lines carry the full URL; ours leave out query strings and link capabilities.
@@ -181,40 +185,51 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     url: yoga.graphqlEndpoint,
     method: ['GET', 'POST', 'OPTIONS'],
     handler: async (req, reply) => {
-      const slot = responseCache?.slotOf(req) ?? null;
-      if (slot !== null && responseCache !== null) {
-        const started = performance.now();
-        const kept = responseCache.get(slot);
-        metrics?.responseCacheLookup(kept !== undefined);
-        if (kept !== undefined) {
-          const seconds = (performance.now() - started) / 1000;
-          metrics?.graphqlOperation({ type: 'query', name: kept.operationName, outcome: 'ok', seconds });
-          return reply.header('content-type', kept.contentType).send(kept.body);
-        }
+      const upload = uploads.enter(req, reply);
+      if (upload === null) return answerGraphQL(req, reply);
+      if (upload.refused) return reply;
+      try {
+        return await answerGraphQL(req, reply);
+      } finally {
+        upload.release();
       }
-      const freshness = createAnswerFreshness();
-      const response = await yoga.handleNodeRequestAndResponse(req, reply, { req, reply, freshness });
-      response.headers.forEach((value, key) => {
-        reply.header(key, value);
-      });
-      reply.status(response.status);
-      // A refused upload is not read to its end: closing the connection is what lets the client see the answer.
-      if (response.status === 413) reply.header('connection', 'close');
-      // A regular result is one JSON text Yoga already holds: sent as it is, it spares a stream per
-      // request. Event streams and multipart answers stream.
-      const type = response.headers.get('content-type') ?? '';
-      if (!JSON_BODY.test(type)) return reply.send(response.body);
-      const body = await response.text();
-      if (slot !== null && response.status === 200) {
-        responseCache?.keep(
-          slot,
-          { body, contentType: type, operationName: freshness.operationName },
-          freshness,
-        );
-      }
-      return reply.send(body);
     },
   });
+
+  async function answerGraphQL(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const slot = responseCache?.slotOf(req) ?? null;
+    if (slot !== null && responseCache !== null) {
+      const started = performance.now();
+      const kept = responseCache.get(slot);
+      metrics?.responseCacheLookup(kept !== undefined);
+      if (kept !== undefined) {
+        const seconds = (performance.now() - started) / 1000;
+        metrics?.graphqlOperation({ type: 'query', name: kept.operationName, outcome: 'ok', seconds });
+        return reply.header('content-type', kept.contentType).send(kept.body);
+      }
+    }
+    const freshness = createAnswerFreshness();
+    const response = await yoga.handleNodeRequestAndResponse(req, reply, { req, reply, freshness });
+    response.headers.forEach((value, key) => {
+      reply.header(key, value);
+    });
+    reply.status(response.status);
+    // A refused upload is not read to its end: closing the connection is what lets the client see the answer.
+    if (response.status === 413) reply.header('connection', 'close');
+    // A regular result is one JSON text Yoga already holds: sent as it is, it spares a stream per
+    // request. Event streams and multipart answers stream.
+    const type = response.headers.get('content-type') ?? '';
+    if (!JSON_BODY.test(type)) return reply.send(response.body);
+    const body = await response.text();
+    if (slot !== null && response.status === 200) {
+      responseCache?.keep(
+        slot,
+        { body, contentType: type, operationName: freshness.operationName },
+        freshness,
+      );
+    }
+    return reply.send(body);
+  }
 
   registerPage(app);
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -166,6 +166,7 @@ export async function startGateway(
     graphql: {
       ...config.graphql,
       maxUploadBytes: config.provider.maxUploadBytes,
+      maxConcurrentUploads: config.provider.maxConcurrentUploads,
       // Off in production unless asked for: they show the whole schema to anyone.
       introspection: config.graphql.introspection ?? process.env.NODE_ENV !== 'production',
     },
