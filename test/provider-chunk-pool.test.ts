@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createProviderAdmin, type ProviderAdmin } from '../src/provider/provider-admin.js';
 import { ChunkPool } from '../src/provider/store/chunk-pool.js';
 import type { ProviderUser } from '../src/provider/store/repository.js';
-import { buildPrivateFilesZip, type PrivateFilesZipOutcome } from '../src/provider/zip-builder.js';
+import { buildPrivateFilesZip } from '../src/provider/zip-builder.js';
 import { type SeedFile, uploadFiles } from './support/provider-seed-files.js';
 import { createTempStore, type TempStore } from './support/provider-temp-store.js';
 import { readZip } from './support/zip-read.js';
@@ -86,16 +86,11 @@ describe('buildPrivateFilesZip with buffers used again', () => {
   });
   afterEach(() => temp.dispose());
 
-  async function zipBytes(outcome: PrivateFilesZipOutcome): Promise<Buffer> {
-    if (outcome.kind !== 'created') throw new Error(`expected a zip, got ${outcome.kind}`);
-    return buffer((await temp.store.blobs.openRead(outcome.zip.contenthash)) as Readable);
-  }
-
   for (const compression of ['store', 'deflate'] as const) {
     it(`keeps every byte of every file (${compression})`, async () => {
       for (let round = 0; round < 2; round++) {
         const entries = await readZip(
-          await zipBytes(
+          await temp.zipBytes(
             await buildPrivateFilesZip({ store: temp.store, user: alice, requestedBy: alice, compression }),
           ),
         );

@@ -1,46 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { createProviderAdmin, type ProviderAdmin } from '../src/provider/provider-admin.js';
 import type { ProviderUser } from '../src/provider/store/repository.js';
 import { useArchiverNativeCrc32 } from '../src/provider/use-archiver-native-crc32.js';
-import { buildPrivateFilesZip, type PrivateFilesZipOutcome } from '../src/provider/zip-builder.js';
+import { buildPrivateFilesZip } from '../src/provider/zip-builder.js';
 import { uploadFiles } from './support/provider-seed-files.js';
 import { createTempStore, type TempStore } from './support/provider-temp-store.js';
-
-interface Entry {
-  readonly name: string;
-  readonly compressionMethod: number;
-  /** The checksum the zip records for the entry. */
-  readonly crc32: number;
-  readonly data: Buffer;
-}
-
-function entriesOf(zip: Buffer): Promise<Entry[]> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (openError, archive) => {
-      if (openError) return reject(openError);
-      const entries: Entry[] = [];
-      archive.on('error', reject);
-      archive.on('end', () => resolve(entries));
-      archive.on('entry', (entry: yauzl.Entry) => {
-        archive.openReadStream(entry, (streamError, stream) => {
-          if (streamError) return reject(streamError);
-          buffer(stream).then((data) => {
-            const { fileName: name, compressionMethod, crc32: recorded } = entry;
-            entries.push({ name, compressionMethod, crc32: recorded, data });
-            archive.readEntry();
-          }, reject);
-        });
-      });
-      archive.readEntry();
-    });
-  });
-}
+import { readZip } from './support/zip-read.js';
 
 const TEXT = Buffer.from('Lecture notes: caching, deadlines and the slowest healthy site.\n'.repeat(2_000));
 const RANDOM = randomBytes(300_000);
@@ -64,11 +32,6 @@ describe('buildPrivateFilesZip, quickly', () => {
   });
   afterEach(() => temp.dispose());
 
-  async function zipBytes(outcome: PrivateFilesZipOutcome): Promise<Buffer> {
-    if (outcome.kind !== 'created') throw new Error(`expected a zip, got ${outcome.kind}`);
-    return buffer((await temp.store.blobs.openRead(outcome.zip.contenthash)) as Readable);
-  }
-
   it("checksums entries with Node's CRC-32, which gives exactly the checksums of archiver's own", async () => {
     expect(useArchiverNativeCrc32()).toBe(true);
     let require = createRequire(import.meta.url);
@@ -80,8 +43,8 @@ describe('buildPrivateFilesZip, quickly', () => {
     expect(buf(RANDOM.subarray(1000), buf(RANDOM.subarray(0, 1000))) >>> 0).toBe(crc32(RANDOM));
 
     for (const compression of ['store', 'deflate'] as const) {
-      const entries = await entriesOf(
-        await zipBytes(
+      const entries = await readZip(
+        await temp.zipBytes(
           await buildPrivateFilesZip({ store: temp.store, user: alice, requestedBy: account, compression }),
         ),
       );
@@ -98,7 +61,7 @@ describe('buildPrivateFilesZip, quickly', () => {
       requestedBy: account,
       compression: 'deflate',
     });
-    const byName = new Map((await entriesOf(await zipBytes(outcome))).map((entry) => [entry.name, entry]));
+    const byName = new Map((await readZip(await temp.zipBytes(outcome))).map((entry) => [entry.name, entry]));
     expect(byName.get('notes.txt')?.compressionMethod).toBe(8);
     expect(byName.get('tiny.txt')?.compressionMethod).toBe(8);
     expect(byName.get('media/photo.jpg')?.compressionMethod).toBe(0);

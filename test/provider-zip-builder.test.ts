@@ -1,14 +1,7 @@
-import type { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createProviderAdmin, type ProviderAdmin } from '../src/provider/provider-admin.js';
 import type { ProviderUser } from '../src/provider/store/repository.js';
-import {
-  buildPrivateFilesZip,
-  MissingBlobError,
-  type PrivateFilesZipOutcome,
-  userContextId,
-} from '../src/provider/zip-builder.js';
+import { buildPrivateFilesZip, MissingBlobError, userContextId } from '../src/provider/zip-builder.js';
 import { checkStoreConsistency } from './support/provider-blob-check.js';
 import { type SeedFile, uploadFiles } from './support/provider-seed-files.js';
 import { createTempStore, type TempStore } from './support/provider-temp-store.js';
@@ -39,19 +32,15 @@ describe('buildPrivateFilesZip', () => {
   });
   afterEach(() => temp.dispose());
 
-  async function zipBytes(outcome: PrivateFilesZipOutcome): Promise<Buffer> {
-    if (outcome.kind !== 'created') throw new Error(`expected a zip, got ${outcome.kind}`);
-    const stream = await temp.store.blobs.openRead(outcome.zip.contenthash);
-    return buffer(stream as Readable);
-  }
-
   it('zips exactly the user files, folders first as their own entries, stored uncompressed', async () => {
     await uploadFiles(admin, 'alice', FILES);
     await temp.store.users.create({ username: 'bob' });
     await uploadFiles(admin, 'bob', [{ filepath: '/', filename: 'not-alice.txt', data: Buffer.from('bob') }]);
 
     const entries = await readZip(
-      await zipBytes(await buildPrivateFilesZip({ store: temp.store, user: alice, requestedBy: account })),
+      await temp.zipBytes(
+        await buildPrivateFilesZip({ store: temp.store, user: alice, requestedBy: account }),
+      ),
     );
 
     expect(entries.map((e) => e.name)).toEqual([
@@ -107,7 +96,7 @@ describe('buildPrivateFilesZip', () => {
       requestedBy: account,
       compression: 'deflate',
     });
-    const [entry] = await readZip(await zipBytes(outcome));
+    const [entry] = await readZip(await temp.zipBytes(outcome));
     expect(entry?.compressionMethod).toBe(8);
     expect(entry?.data.equals(Buffer.alloc(10_000, 'a'))).toBe(true);
     if (outcome.kind === 'created') expect(outcome.zip.size).toBeLessThan(1_000);

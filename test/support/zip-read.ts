@@ -6,6 +6,8 @@ export interface ReadZipEntry {
   /** 0 = stored, 8 = deflated. */
   readonly compressionMethod: number;
   readonly isDirectory: boolean;
+  /** The checksum the zip records for the entry. */
+  readonly crc32: number;
   readonly data: Buffer;
 }
 
@@ -25,6 +27,7 @@ export function readZip(zip: Buffer): Promise<ReadZipEntry[]> {
               name: entry.fileName,
               compressionMethod: entry.compressionMethod,
               isDirectory: entry.fileName.endsWith('/'),
+              crc32: entry.crc32,
               data,
             });
             archive.readEntry();
