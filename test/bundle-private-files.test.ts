@@ -1,6 +1,4 @@
-import { once } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +14,7 @@ import {
   zipLikeBytes,
 } from './support/fault-injector.js';
 import { startTestGateway, type TestGateway } from './support/gateway-harness.js';
+import { listenOnLoopback } from './support/loopback-server.js';
 import { type LaunchedProvider, launchRestProvider } from './support/rest-provider-launcher.js';
 import { readZip } from './support/zip-read.js';
 
@@ -223,7 +222,6 @@ interface StreamingMoodle {
 /** A Moodle whose zip is made up as it is sent, with backpressure: the test holds none of it. */
 async function startStreamingMoodle(size: number): Promise<StreamingMoodle> {
   let sent = 0;
-  const sockets = new Set<Socket>();
   const filler = Buffer.alloc(64 * 1024, 3);
   const server = createServer(async (req, res) => {
     let form = '';
@@ -251,19 +249,10 @@ async function startStreamingMoodle(size: number): Promise<StreamingMoodle> {
     };
     pump();
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     sent: () => sent,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: listening.close,
   };
 }

@@ -6,7 +6,8 @@ import {
   type OutgoingHttpHeaders,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 
 /**
  * A misbehaving Moodle on 127.0.0.1: a real HTTP server whose answers tests choose, so the client's
@@ -285,7 +286,6 @@ export async function startFaultInjector(initial?: BehaviourChoice): Promise<Fau
   };
   const requests: RecordedRequest[] = [];
   const waiting: ((request: RecordedRequest) => void)[] = [];
-  const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
   const server = createServer(async (req, res) => {
@@ -311,16 +311,10 @@ export async function startFaultInjector(initial?: BehaviourChoice): Promise<Fau
     const behaviour = typeof choice === 'function' ? choice(recorded) : choice;
     play(behaviour, req, res, timers);
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     requests,
     setBehaviour(next) {
       choice = next;
@@ -328,15 +322,12 @@ export async function startFaultInjector(initial?: BehaviourChoice): Promise<Fau
     nextRequest() {
       return new Promise((resolve) => waiting.push(resolve));
     },
-    openConnections: () => sockets.size,
+    openConnections: listening.openConnections,
     async close() {
       for (const timer of timers) {
         clearInterval(timer);
       }
-      for (const socket of sockets) {
-        socket.destroy();
-      }
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }

@@ -1,7 +1,6 @@
-import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { moodleBodies } from './fault-injector.js';
+import { listenOnLoopback } from './loopback-server.js';
 
 /**
  * A small stateful Moodle on 127.0.0.1 speaking the provisioning functions of MOODLE-PROTOCOL.md with
@@ -121,7 +120,6 @@ export async function startFakeMoodle(
   const functions = new Set<string>(options.functions ?? ALL_USER_SYNC_FUNCTIONS);
   const unassignableRoles = new Set<number>();
   const calls: RecordedCall[] = [];
-  const sockets = new Set<Socket>();
   let nextUserId = 4;
 
   const userRecord = (user: FakeMoodleUser) => ({
@@ -309,16 +307,10 @@ export async function startFakeMoodle(
     else reply = answer(wsfunction, fields);
     res.writeHead(200, headers).end(reply);
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
 
   const fake: FakeMoodle = {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     token: FAKE_MOODLE_TOKEN,
     calls,
     users,
@@ -345,10 +337,7 @@ export async function startFakeMoodle(
       return out;
     },
     writes: () => calls.filter((call) => WRITE_FUNCTIONS.has(call.wsfunction)),
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: listening.close,
   };
   return fake;
 }
