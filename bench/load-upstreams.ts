@@ -8,6 +8,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
+import { stopOnSignals } from '../src/cli/stop-on-signals.js';
 import { createProviderAdmin } from '../src/provider/provider-admin.js';
 import { seedDemo } from '../src/provider/seed-demo.js';
 import { startStandaloneProvider } from '../src/provider/standalone.js';
@@ -55,13 +57,10 @@ for (const [id, injector] of faults) {
 
 process.stdout.write(`${JSON.stringify({ sites })}\n`);
 
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  await Promise.allSettled(closers.map((close) => close()));
-  await rm(root, { recursive: true, force: true });
-  process.exit(0);
-};
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+stopOnSignals(
+  async () => {
+    await Promise.allSettled(closers.map((close) => close()));
+    await rm(root, { recursive: true, force: true });
+  },
+  pino({ level: 'silent' }),
+);

@@ -8,6 +8,9 @@
  *     seeded standalone providers (the real protocol and store), each with a user-sync security token.
  * Prints one JSON line `{ "sites": [...] }` when ready, and stops on SIGTERM.
  */
+
+import { pino } from 'pino';
+import { stopOnSignals } from '../src/cli/stop-on-signals.js';
 import {
   behaviours,
   type FaultInjector,
@@ -85,12 +88,9 @@ if (mode === 'latency') {
 
 process.stdout.write(`${JSON.stringify({ sites })}\n`);
 
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  await Promise.allSettled(closers.map((close) => close()));
-  process.exit(0);
-};
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+stopOnSignals(
+  async () => {
+    await Promise.allSettled(closers.map((close) => close()));
+  },
+  pino({ level: 'silent' }),
+);

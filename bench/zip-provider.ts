@@ -10,6 +10,8 @@
 import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { pino } from 'pino';
+import { stopOnSignals } from '../src/cli/stop-on-signals.js';
 import { createProviderAdmin } from '../src/provider/provider-admin.js';
 import { seedDemo } from '../src/provider/seed-demo.js';
 import { startStandaloneProvider } from '../src/provider/standalone.js';
@@ -68,14 +70,7 @@ if (mode === 'seed') {
     token,
   });
   process.stdout.write(`${JSON.stringify({ url: provider.url, token: seed.token, username: ZIP_USER })}\n`);
-  const stop = () => {
-    provider.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  stopOnSignals(() => provider.close(), pino({ level: 'silent' }));
 } else {
   throw new Error(`unknown mode ${JSON.stringify(mode)}: seed or serve`);
 }
