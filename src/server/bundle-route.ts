@@ -7,8 +7,8 @@ import { createPrivateFilesBundle } from '../gateway/private-files-bundle.js';
 import type { SiteInfoCache } from '../gateway/site-info-cache.js';
 import type { RegisteredSite, SiteRegistry } from '../gateway/site-registry.js';
 import type { ZipFileNameOptions } from '../gateway/zip-file-name.js';
+import { type ConcurrencySlots, downloadKey } from './concurrency-slots.js';
 import { refuseTooManyDownloads } from './download-route.js';
-import type { DownloadSlots } from './download-slots.js';
 import { sendLinkRefused } from './error-page.js';
 
 export interface BundleRouteDependencies {
@@ -18,7 +18,7 @@ export interface BundleRouteDependencies {
   readonly fileName: ZipFileNameOptions;
   readonly logger: Logger;
   /** Shared with single-site downloads: a bundle takes one of the user's slots. */
-  readonly slots: DownloadSlots;
+  readonly slots: ConcurrencySlots;
 }
 
 /**
@@ -32,8 +32,8 @@ export function registerBundleRoute(app: FastifyInstance, deps: BundleRouteDepen
     const verified = await links.verify(request.params.link);
     if (!verified.ok) return sendLinkRefused(request, reply, verified.reason);
     const { grant } = verified;
-    const release = slots.take(grant.tenant, grant.username);
-    if (release === null) return refuseTooManyDownloads(request, reply, slots.maxPerUser);
+    const release = slots.take(downloadKey(grant.tenant, grant.username));
+    if (release === null) return refuseTooManyDownloads(request, reply, slots.max);
     try {
       // A site removed or disabled since the link was made is left out.
       const entries = grant.sites

@@ -25,8 +25,8 @@ import type { ProviderAdmin } from '../provider/provider-admin.js';
 import type { UserSyncAdmin } from '../provider/user-sync/user-sync-admin.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { registerBundleRoute } from './bundle-route.js';
+import { createConcurrencySlots } from './concurrency-slots.js';
 import { registerDownloadRoute } from './download-route.js';
-import { createDownloadSlots } from './download-slots.js';
 import { answerError, registerErrorHandlers } from './error-handlers.js';
 import type { Readiness } from './health.js';
 import { loggablePath } from './logger.js';
@@ -243,7 +243,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
   });
 
-  const slots = createDownloadSlots(deps.security.downloadsPerUser);
+  const slots = createConcurrencySlots(deps.security.downloadsPerUser);
   registerDownloadRoute(app, { links, registry, logger, slots });
   if (deps.bundles) {
     const { links: bundleLinks, fileName } = deps.bundles;

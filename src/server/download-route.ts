@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { DownloadGrant, SignedLinks } from '../gateway/signed-links.js';
 import type { RegisteredSite, SiteRegistry } from '../gateway/site-registry.js';
 import type { SiteFailure } from '../moodle/failures.js';
-import type { DownloadSlots } from './download-slots.js';
+import { type ConcurrencySlots, downloadKey } from './concurrency-slots.js';
 import { sendErrorPage, sendLinkRefused } from './error-page.js';
 
 export interface DownloadRouteDependencies {
@@ -13,7 +13,7 @@ export interface DownloadRouteDependencies {
   readonly registry: SiteRegistry;
   readonly logger: Logger;
   /** Downloads one user may run at once, shared with the bundle route; more are answered 429. */
-  readonly slots: DownloadSlots;
+  readonly slots: ConcurrencySlots;
 }
 
 /**
@@ -37,8 +37,8 @@ export function registerDownloadRoute(
       });
     }
 
-    const release = slots.take(grant.tenant, grant.username);
-    if (release === null) return refuseTooManyDownloads(request, reply, slots.maxPerUser);
+    const release = slots.take(downloadKey(grant.tenant, grant.username));
+    if (release === null) return refuseTooManyDownloads(request, reply, slots.max);
     try {
       return await streamDownload(request, reply, grant, entry, logger);
     } finally {

@@ -42,8 +42,8 @@ export interface ResponseCache {
   slotOf(request: FastifyRequest): ResponseSlot | null;
   /** The answer kept in `slot`, while still exact. */
   get(slot: ResponseSlot): CachedResponse | undefined;
-  /** Keeps an answer when its request said it may be; tells whether it did. */
-  keep(slot: ResponseSlot, answer: CachedResponse, freshness: AnswerFreshness): boolean;
+  /** Keeps an answer when its request said it may be (and nothing it read has changed since). */
+  keep(slot: ResponseSlot, answer: CachedResponse, freshness: AnswerFreshness): void;
 }
 
 const PARAMS: ReadonlySet<string> = new Set(['query', 'variables', 'operationName', 'extensions']);
@@ -84,11 +84,8 @@ export function createResponseCache({
       return undefined;
     },
     keep(slot, answer, freshness) {
-      if (!freshness.reusable || slot.version !== version.current || now() >= freshness.validUntil) {
-        return false;
-      }
+      if (!freshness.reusable || slot.version !== version.current || now() >= freshness.validUntil) return;
       entries.set(slot.key, { ...answer, version: slot.version, validUntil: freshness.validUntil });
-      return entries.has(slot.key);
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Policy } from '../auth/policy.js';
+import { createConcurrencySlots } from './concurrency-slots.js';
 
 const MULTIPART = /^multipart\/form-data\b/i;
 
@@ -20,7 +21,7 @@ export interface UploadGate {
  * `maxConcurrent` at once: the memory uploads can take is bounded, whoever sends them.
  */
 export function createUploadGate(policy: Policy, maxConcurrent: number): UploadGate {
-  let reading = 0;
+  const reading = createConcurrencySlots(maxConcurrent);
   return {
     enter(request, reply) {
       if (!MULTIPART.test(request.headers['content-type'] ?? '')) return null;
@@ -38,7 +39,9 @@ export function createUploadGate(policy: Policy, maxConcurrent: number): UploadG
         });
         return { refused: true };
       }
-      if (reading >= maxConcurrent) {
+      const release = reading.take('uploads');
+      if (release === null) {
+        refuseUnread(reply);
         reply
           .header('retry-after', '5')
           .status(503)
@@ -52,16 +55,7 @@ export function createUploadGate(policy: Policy, maxConcurrent: number): UploadG
           });
         return { refused: true };
       }
-      reading += 1;
-      let released = false;
-      return {
-        refused: false,
-        release() {
-          if (released) return;
-          released = true;
-          reading -= 1;
-        },
-      };
+      return { refused: false, release };
     },
   };
 }
